@@ -1,0 +1,1 @@
+"""GAC, the Government Application Center: the catalogue of government apps."""

@@ -1,0 +1,5 @@
+"""``python -m gnews`` is the ``gnews`` command."""
+
+from gnews.cli import main
+
+main()

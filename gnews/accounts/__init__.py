@@ -1,0 +1,1 @@
+"""Accounts and access: users and roles, login tokens, agency API keys, guards."""

@@ -1,0 +1,1 @@
+"""Government agencies: who publishes news and apps."""

@@ -1,0 +1,31 @@
+"""The agency document."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from beanie import Document, Indexed
+from pydantic import Field
+
+from gnews.clock import utcnow
+
+
+class Agency(Document):
+    """A government agency, e.g. ``ega``, the Electronic Government Agency."""
+
+    code: Indexed(str, unique=True)  # type: ignore[valid-type]
+    name_th: str
+    name_en: str
+    website: str | None = None
+    trusted: bool = False  # its plugin-contributed content is published without review
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "agencies"
+
+
+async def agency_exists(code: str) -> bool:
+    """True when an active agency has this code."""
+    return await Agency.find_one(Agency.code == code, Agency.active == True) is not None  # noqa: E712

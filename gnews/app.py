@@ -1,0 +1,148 @@
+"""The Litestar application factory: the composition root of the API.
+
+``create_app(settings)`` wires configuration, MongoDB, Redis, the plugin manager, the
+controllers of G-News and GAC, error handling, logging and the OpenAPI docs (``/schema``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from beanie import Document
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from gnews import __version__
+from gnews.accounts.controllers import ApiKeyController, AuthController, UserController
+from gnews.accounts.guards import provide_optional_principal, provide_principal
+from gnews.accounts.models import ApiKey, User
+from gnews.agencies.controllers import AgencyController
+from gnews.agencies.models import Agency
+from gnews.agencies.sync import sync_plugin_agencies
+from gnews.audit import AuditController, AuditEntry
+from gnews.config import ConfigurationError, Settings, load_settings
+from gnews.db import init_documents, mongo_client, redis_client
+from gnews.errors import EXCEPTION_HANDLERS
+from gnews.health import HealthController
+from gnews.logs import configure_logging, request_context_middleware
+from gnews.plugins import PluginManager, build_plugin_manager
+from gnews.provinces_api import ReferenceController
+
+
+def document_models() -> list[type[Document]]:
+    """Every beanie document of the system (the API and the worker bind the same set)."""
+    return [User, ApiKey, Agency, AuditEntry]
+
+
+def route_handlers() -> list[type]:
+    """Every controller of the API."""
+    return [
+        HealthController,
+        AuthController,
+        UserController,
+        AgencyController,
+        ApiKeyController,
+        AuditController,
+        ReferenceController,
+    ]
+
+
+async def sync_plugin_data(plugins: PluginManager) -> None:
+    """Bring what plugins declare (agencies, …) into the database; run at start-up."""
+    await sync_plugin_agencies(plugins)
+
+
+def _lifespan(settings: Settings, plugins: PluginManager):
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        assert settings.mongodb_uri and settings.redis_url
+        state = app.state
+        state.mongo_client = mongo_client(settings.mongodb_uri, timeout_ms=settings.db_timeout_ms)
+        state.redis = redis_client(
+            settings.redis_url, timeout_seconds=settings.db_timeout_ms / 1000
+        )
+        state.documents_ready = asyncio.Event()
+
+        async def on_database_ready() -> None:
+            state.documents_ready.set()
+            await sync_plugin_data(plugins)
+
+        retry = await init_documents(
+            state.mongo_client, settings.mongodb_db, document_models(), on_database_ready
+        )
+        await plugins.call_each_async("gnews_startup", app=app)
+        try:
+            yield
+        finally:
+            if retry is not None:
+                retry.cancel()
+            await state.redis.aclose()
+            await state.mongo_client.close()
+
+    return lifespan
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    plugins: PluginManager | None = None,
+    setup_logging: bool = True,
+) -> Litestar:
+    """Build the API. ``settings`` must name MongoDB and Redis (``gnews serve`` resolves them)."""
+    settings = settings or load_settings()
+    if not settings.mongodb_uri or not settings.redis_url:
+        raise ConfigurationError(
+            "configuration error: GNEWS_MONGODB_URI and GNEWS_REDIS_URL are required to serve "
+            "the API (or run `gnews dev`, which starts embedded servers)"
+        )
+    if setup_logging:
+        configure_logging(json=settings.json_logs, level=settings.log_level)
+    plugins = plugins or build_plugin_manager(settings.plugins)
+    return Litestar(
+        route_handlers=route_handlers(),
+        lifespan=[_lifespan(settings, plugins)],
+        dependencies={
+            "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
+            "plugins": Provide(lambda: plugins, use_cache=True, sync_to_thread=False),
+            "principal": Provide(provide_principal),
+            "maybe_principal": Provide(provide_optional_principal),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        middleware=[request_context_middleware],
+        cors_config=CORSConfig(allow_origins=settings.cors_origins, allow_credentials=False)
+        if settings.cors_origins
+        else None,
+        request_max_body_size=settings.max_request_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="G-News / GAC API",
+            version=__version__,
+            description=(
+                "Government news with province-targeted push (G-News) and the Government "
+                "Application Center (GAC). Errors share one shape: "
+                '`{"error": {"status", "code", "message", "fields"?, "request_id"}}`.'
+            ),
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(
+                        type="http", scheme="bearer", bearer_format="JWT"
+                    ),
+                    "ApiKey": SecurityScheme(
+                        type="apiKey", name="X-API-Key", security_scheme_in="header"
+                    ),
+                }
+            ),
+            security=[{"BearerToken": []}, {"ApiKey": []}],
+        ),
+        state=State({"settings": settings, "plugins": plugins}),
+        logging_config=None,  # ours (gnews.logs) is configured above; Litestar's would replace it
+        debug=False,
+    )

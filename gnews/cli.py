@@ -1,0 +1,270 @@
+"""The ``gnews`` command line: run the system, manage plugins and accounts, diagnose."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+import click
+
+from gnews import __version__
+from gnews.config import ConfigurationError, Settings, load_settings
+from gnews.embedded import EmbeddedServerError, connected_services, running_dev
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigurationError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _serving_settings(settings: Settings) -> Settings:
+    """Settings with MongoDB and Redis URLs: configured, or those of a running ``gnews dev``."""
+    if settings.mongodb_uri and settings.redis_url:
+        return settings
+    dev = running_dev(settings.data_dir)
+    if dev is None:
+        _fail(
+            "no MongoDB/Redis configured and `gnews dev` is not running for "
+            f"{settings.data_dir}: set GNEWS_MONGODB_URI and GNEWS_REDIS_URL, "
+            "or run `gnews dev` (it starts embedded servers, the API and the worker)"
+        )
+        raise AssertionError  # unreachable
+    return settings.model_copy(
+        update={
+            "mongodb_uri": settings.mongodb_uri or dev.mongodb_uri,
+            "redis_url": settings.redis_url or dev.redis_url,
+        }
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gnews")
+def main() -> None:
+    """G-News and GAC backend.
+
+    Settings come from GNEWS_* environment variables (see docs/configuration.md).
+    Start everything locally with `gnews dev`, then open http://127.0.0.1:8000/schema.
+    """
+
+
+@main.command()
+def dev() -> None:
+    """Run the whole system locally: embedded MongoDB and Redis, the API and the worker.
+
+    Servers whose URL is configured (GNEWS_MONGODB_URI, GNEWS_REDIS_URL) are used instead of
+    embedded ones. Data is kept under GNEWS_DATA_DIR (default ./var). Ctrl-C stops everything.
+    """
+    from gnews.supervisor import run_dev
+
+    sys.exit(run_dev(_settings()))
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to bind (default: GNEWS_HTTP_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default: GNEWS_HTTP_PORT).")
+def serve(host: str | None, port: int | None) -> None:
+    """Run the API only (production: one per replica, behind a load balancer)."""
+    import uvicorn
+
+    from gnews.app import create_app
+
+    settings = _serving_settings(_settings())
+    try:
+        app = create_app(settings)
+    except ConfigurationError as error:
+        _fail(str(error))
+    uvicorn.run(
+        app,
+        host=host or settings.http_host,
+        port=port or settings.http_port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@main.command()
+def worker() -> None:
+    """Run the arq worker only: feed polling, push fan-out, scheduled jobs."""
+    from arq.worker import Worker
+
+    from gnews.logs import configure_logging
+    from workers.settings import worker_settings
+
+    settings = _serving_settings(_settings())
+    configure_logging(json=settings.json_logs, level=settings.log_level)
+    Worker(**worker_settings(settings)).run()
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def plugins(as_json: bool) -> None:
+    """List loaded plugins, their versions and the hooks each implements."""
+    from gnews.plugins import build_plugin_manager
+
+    settings = _settings()
+    manager = build_plugin_manager(settings.plugins)
+    infos = manager.describe()
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "plugins": [asdict(info) for info in infos],
+                    "failures": [asdict(failure) for failure in manager.failures],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    if not infos:
+        click.echo("no plugins loaded")
+    for info in infos:
+        click.echo(f"{info.name} {info.version or '-'} ({info.origin})")
+        click.echo(f"    hooks: {', '.join(info.hooks) or '(none)'}")
+    for failure in manager.failures:
+        click.echo(f"FAILED {failure.plugin}: {failure.error}", err=True)
+
+
+def _run_with_database(settings: Settings, action: Callable[[], Any]) -> Any:
+    """Run ``action`` (a coroutine function) with beanie bound to MongoDB.
+
+    MongoDB is the configured one, that of a running ``gnews dev``, or an embedded one started
+    for this command on the same data dir.
+    """
+    from gnews.app import document_models
+    from gnews.db import init_documents, mongo_client
+
+    async def run(uri: str) -> Any:
+        client = mongo_client(uri, timeout_ms=settings.db_timeout_ms)
+        try:
+            if await init_documents(client, settings.mongodb_db, document_models()) is not None:
+                raise EmbeddedServerError(f"MongoDB at {uri} is not reachable")
+            return await action()
+        finally:
+            await client.close()
+
+    with connected_services(settings) as urls:
+        assert urls.mongodb_uri
+        return asyncio.run(run(urls.mongodb_uri))
+
+
+@main.group()
+def users() -> None:
+    """Manage accounts (this is how the first admin is made)."""
+
+
+@users.command("create")
+@click.option("--email", required=True, help="E-mail address, used to sign in.")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["admin", "editor", "agency", "developer"]),
+    help="admin: everything; editor: curates news and apps; agency: one agency's staff; "
+    "developer: submits GAC listings.",
+)
+@click.option("--agency", default=None, help="Agency code, required for --role agency.")
+@click.option("--name", default=None, help="Display name.")
+def users_create(email: str, role: str, agency: str | None, name: str | None) -> None:
+    """Create an account. The password is read from stdin, or prompted for on a terminal."""
+    from gnews.accounts.models import Role
+    from gnews.accounts.service import create_user
+    from gnews.errors import ConflictError, FieldError
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    settings = _settings()
+
+    async def create() -> Any:
+        return await create_user(email, password, Role(role), agency=agency, name=name)
+
+    try:
+        user = _run_with_database(settings, create)
+    except (FieldError, ConflictError) as error:
+        _fail(error.detail)
+    except EmbeddedServerError as error:
+        _fail(str(error))
+    click.echo(f"created {user.role.value} {user.email} (id {user.id})")
+
+
+@main.command()
+@click.option("--worker", "check_worker", is_flag=True, help="Also check a worker consumes jobs.")
+def check(check_worker: bool) -> None:
+    """Connect to MongoDB and Redis and say what is wrong, if anything."""
+    from gnews.db import mongo_client, ping_mongodb, ping_redis, redis_client
+
+    settings = _settings()
+    click.echo(f"environment: {settings.env}; data dir: {settings.data_dir.resolve()}")
+    dev = running_dev(settings.data_dir)
+    mongodb_uri = settings.mongodb_uri or (dev.mongodb_uri if dev else None)
+    redis_url = settings.redis_url or (dev.redis_url if dev else None)
+    origin = "configured" if settings.mongodb_uri else f"gnews dev (pid {dev.pid})" if dev else ""
+
+    async def probe() -> list[str]:
+        problems = []
+        if mongodb_uri is None:
+            click.echo(
+                "MongoDB: not configured and `gnews dev` is not running "
+                "(`gnews dev` starts an embedded one; or set GNEWS_MONGODB_URI)"
+            )
+        else:
+            client = mongo_client(mongodb_uri, timeout_ms=settings.db_timeout_ms)
+            error = await ping_mongodb(client)
+            await client.close()
+            click.echo(f"MongoDB: {mongodb_uri} ({origin}): {error or 'ok'}")
+            if error:
+                problems.append("MongoDB does not answer: is it running, is the URI right?")
+        if redis_url is None:
+            click.echo(
+                "Redis: not configured and `gnews dev` is not running "
+                "(`gnews dev` starts an embedded one; or set GNEWS_REDIS_URL)"
+            )
+        else:
+            redis = redis_client(redis_url)
+            error = await ping_redis(redis)
+            click.echo(f"Redis: {redis_url}: {error or 'ok'}")
+            if error:
+                problems.append("Redis does not answer: is it running, is the URL right?")
+            elif check_worker:
+                problems += await _check_worker(redis)
+            await redis.aclose()
+        return problems
+
+    problems = asyncio.run(probe())
+    for problem in problems:
+        click.echo(f"problem: {problem}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo("all checks passed")
+
+
+async def _check_worker(redis: Any) -> list[str]:
+    from workers.settings import QUEUE_NAME
+
+    job = await redis.enqueue_job("ping", _queue_name=QUEUE_NAME)
+    try:
+        await job.result(timeout=10)
+    except TimeoutError:
+        await job.abort()
+        return ["no worker consumed a job within 10s: is `gnews worker` (or `gnews dev`) running?"]
+    click.echo("worker: ok (a ping job ran)")
+    return []
+
+
+if __name__ == "__main__":
+    main()

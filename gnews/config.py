@@ -1,0 +1,135 @@
+"""Configuration: ``GNEWS_*`` environment variables, read once with pydantic-settings.
+
+Every setting is documented in ``docs/configuration.md``. A bad value stops start-up with one
+clear line (see :func:`load_settings`).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SECRET_KEY_FILE = "secret_key"
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigurationError(Exception):
+    """A setting has a bad value; the message is one line meant for the operator."""
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """All run-time settings of the API, the worker and the CLI."""
+
+    model_config = SettingsConfigDict(env_prefix="GNEWS_", extra="ignore", frozen=True)
+
+    env: Literal["dev", "production"] = "dev"
+    data_dir: Path = Path("var")
+    mongodb_uri: str | None = None
+    mongodb_db: str = Field("gnews", pattern=r"^[A-Za-z0-9_-]{1,63}$")
+    redis_url: str | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8000, ge=1, le=65535)
+    secret_key: SecretStr | None = None
+    plugins: Annotated[list[str], NoDecode] = []
+    cors_origins: Annotated[list[str], NoDecode] = []
+    max_request_body_bytes: int = Field(1_048_576, ge=1024)
+    jwt_ttl_seconds: int = Field(3600, ge=60, le=30 * 86400)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    db_timeout_ms: int = Field(2000, ge=100, le=60_000)
+
+    _split_plugins = field_validator("plugins", "cors_origins", mode="before")(_split_csv)
+
+    @field_validator("mongodb_uri")
+    @classmethod
+    def _check_mongodb_uri(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("mongodb://", "mongodb+srv://")):
+            raise ValueError("must start with mongodb:// or mongodb+srv://")
+        return value or None
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value or None
+
+    @model_validator(mode="after")
+    def _production_needs_real_services(self) -> Settings:
+        if self.env == "production":
+            missing = [
+                name
+                for name, value in (
+                    ("GNEWS_SECRET_KEY", self.secret_key),
+                    ("GNEWS_MONGODB_URI", self.mongodb_uri),
+                    ("GNEWS_REDIS_URL", self.redis_url),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(f"{', '.join(missing)} required when GNEWS_ENV=production")
+            assert self.secret_key is not None
+            if len(self.secret_key.get_secret_value()) < MIN_SECRET_KEY_LENGTH:
+                raise ValueError(f"GNEWS_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} chars")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        """True when running with ``GNEWS_ENV=production``."""
+        return self.env == "production"
+
+    @property
+    def json_logs(self) -> bool:
+        """Whether logs are JSON lines (production default) or human-readable."""
+        if self.log_format == "auto":
+            return self.is_production
+        return self.log_format == "json"
+
+    @cached_property
+    def signing_key(self) -> str:
+        """The token-signing secret: configured, or generated once and kept in the data dir."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / SECRET_KEY_FILE
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        # O_EXCL: two processes starting at once must not each write a different key.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+        return key
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"])
+    name = f"GNEWS_{field.upper()}" if field else "configuration"
+    message = first["msg"].removeprefix("Value error, ")
+    value = first.get("input")
+    shown = "" if field == "secret_key" or isinstance(value, dict) else f" (got {value!r})"
+    return f"{name}: {message}{shown}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings from the environment; raise ConfigurationError with one clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise ConfigurationError(f"configuration error: {_describe(error)}") from None

@@ -1,0 +1,86 @@
+"""Keyset pagination with opaque cursors (never ``skip`` over large collections).
+
+A cursor encodes the sort key of the last item returned; the next page continues strictly after
+it, so items inserted meanwhile are neither repeated nor skipped.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any, Generic, TypeVar
+
+from beanie import PydanticObjectId
+from bson.errors import InvalidId
+from pydantic import BaseModel
+
+from gnews.errors import FieldError
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of results; ``next_cursor`` is null on the last page."""
+
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def encode_cursor(values: list[Any]) -> str:
+    """An opaque cursor for the sort-key ``values`` of the last item of a page."""
+    raw = json.dumps(values, default=str, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> list[Any]:
+    """The sort-key values of a cursor; 422 naming ``cursor`` when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise FieldError("cursor", "not a cursor returned by this API") from None
+    if not isinstance(values, list):
+        raise FieldError("cursor", "not a cursor returned by this API")
+    return values
+
+
+def check_limit(limit: int | None) -> int:
+    """The page size asked for, within 1..MAX_LIMIT; 422 naming ``limit`` otherwise."""
+    if limit is None:
+        return DEFAULT_LIMIT
+    if not 1 <= limit <= MAX_LIMIT:
+        raise FieldError("limit", f"must be between 1 and {MAX_LIMIT}")
+    return limit
+
+
+def id_after(cursor: str | None, *, descending: bool = False) -> dict[str, Any]:
+    """A filter for documents after ``cursor`` when paging by ``_id``."""
+    if cursor is None:
+        return {}
+    values = decode_cursor(cursor)
+    try:
+        last_id = PydanticObjectId(values[0])
+    except (InvalidId, IndexError, TypeError):
+        raise FieldError("cursor", "not a cursor returned by this API") from None
+    return {"_id": {"$lt" if descending else "$gt": last_id}}
+
+
+async def page_by_id(
+    query, limit: int, *, descending: bool = False, cursor: str | None = None
+) -> tuple[list[Any], str | None]:
+    """Fetch one page of a beanie ``find`` query ordered by ``_id``.
+
+    ``query`` is a callable taking the extra ``_id`` filter and returning a beanie query.
+    """
+    documents = (
+        await query(id_after(cursor, descending=descending))
+        .sort([("_id", -1 if descending else 1)])
+        .limit(limit + 1)
+        .to_list()
+    )
+    next_cursor = encode_cursor([str(documents[limit - 1].id)]) if len(documents) > limit else None
+    return documents[:limit], next_cursor

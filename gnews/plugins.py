@@ -1,0 +1,176 @@
+"""The plugin manager: entry points of group ``gnews``, modules named in ``GNEWS_PLUGINS`` and
+the built-in plugins, all registered through the same hooks.
+
+A plugin that fails to import or to register is logged with its name and skipped; a hook
+implementation that raises is logged with its plugin's name and skipped for that call
+(:func:`call_each`). Neither takes the service down.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import inspect
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import pluggy
+import structlog
+
+from gnews import hookspecs
+
+log = structlog.get_logger(__name__)
+
+ENTRY_POINT_GROUP = "gnews"
+
+# Core behaviour that is itself written as plugins (dogfooding: no private back door).
+DEFAULT_PLUGINS: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class PluginFailure:
+    """A plugin that could not be loaded, or a hook call that raised."""
+
+    plugin: str
+    error: str
+    hook: str | None = None
+
+
+@dataclass(slots=True)
+class PluginInfo:
+    """What ``gnews plugins`` shows of one plugin."""
+
+    name: str
+    version: str | None
+    origin: str
+    hooks: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class HookResult:
+    """One implementation's answer to a hook call."""
+
+    plugin: str
+    value: Any
+
+
+class PluginManager(pluggy.PluginManager):
+    """pluggy's manager plus bookkeeping of where each plugin came from and what failed."""
+
+    def __init__(self) -> None:
+        super().__init__(hookspecs.PROJECT)
+        self.add_hookspecs(hookspecs)
+        self.origins: dict[str, tuple[str, str | None]] = {}
+        self.failures: list[PluginFailure] = []
+
+    def register_safely(
+        self, plugin: object, name: str, origin: str, version: str | None = None
+    ) -> None:
+        """Register ``plugin``; on error, log and record the failure instead of raising."""
+        try:
+            self.register(plugin, name=name)
+        except Exception as error:
+            self.record_failure(name, error)
+            return
+        self.origins[name] = (origin, version)
+
+    def load_module(self, path: str, origin: str, version: str | None = None) -> None:
+        """Import a module by dotted path and register it."""
+        try:
+            module = importlib.import_module(path)
+        except Exception as error:
+            self.record_failure(path, error)
+            return
+        self.register_safely(module, path, origin, version)
+
+    def load_entry_points(self) -> None:
+        """Load every installed plugin of the ``gnews`` entry-point group."""
+        for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            if self.get_plugin(entry_point.name) is not None or self.is_blocked(entry_point.name):
+                continue
+            version = entry_point.dist.version if entry_point.dist else None
+            try:
+                plugin = entry_point.load()
+            except Exception as error:
+                self.record_failure(entry_point.name, error)
+                continue
+            self.register_safely(plugin, entry_point.name, "entry point", version)
+
+    def record_failure(self, name: str, error: BaseException, hook: str | None = None) -> None:
+        """Log and keep a plugin failure (shown by `gnews plugins` and in the logs)."""
+        message = f"{type(error).__name__}: {error}"
+        self.failures.append(PluginFailure(name, message, hook))
+        log.error("plugin failed", plugin=name, hook=hook, error=message)
+
+    def describe(self) -> list[PluginInfo]:
+        """Each loaded plugin, its version and the hooks it implements."""
+        infos = []
+        for name, plugin in self.list_name_plugin():
+            origin, version = self.origins.get(name, ("registered", None))
+            if version is None and isinstance(plugin, ModuleType):
+                version = _module_version(plugin)
+            hooks = sorted(caller.name for caller in self.get_hookcallers(plugin) or [])
+            infos.append(PluginInfo(name, version, origin, hooks))
+        return sorted(infos, key=lambda info: (info.origin != "entry point", info.name))
+
+    def call_each(self, hook_name: str, **kwargs: Any) -> list[HookResult]:
+        """Call each implementation of a hook in turn; one that raises is logged and skipped.
+
+        Results come in pluggy's order (last registered first, honouring tryfirst/trylast);
+        None answers are left out.
+        """
+        results = []
+        for impl in reversed(getattr(self.hook, hook_name).get_hookimpls()):
+            try:
+                value = impl.function(*(kwargs[name] for name in impl.argnames))
+            except Exception as error:
+                self.record_failure(impl.plugin_name, error, hook_name)
+                continue
+            if value is not None:
+                results.append(HookResult(impl.plugin_name, value))
+        return results
+
+    async def call_each_async(self, hook_name: str, **kwargs: Any) -> list[HookResult]:
+        """Like :meth:`call_each`, awaiting implementations that are coroutines."""
+        results = []
+        for result in self.call_each(hook_name, **kwargs):
+            if inspect.isawaitable(result.value):
+                try:
+                    value = await result.value
+                except Exception as error:
+                    self.record_failure(result.plugin, error, hook_name)
+                    continue
+                if value is None:
+                    continue
+                result = HookResult(result.plugin, value)
+            results.append(result)
+        return results
+
+
+def _module_version(module: ModuleType) -> str | None:
+    top = module.__name__.split(".")[0]
+    if top == "gnews":
+        from gnews import __version__
+
+        return __version__
+    try:
+        return importlib.metadata.version(top)
+    except importlib.metadata.PackageNotFoundError:
+        return getattr(module, "__version__", None)
+
+
+def build_plugin_manager(
+    extra_modules: Iterable[str] = (), *, entry_points: bool = True
+) -> PluginManager:
+    """A manager with the built-in plugins, installed entry points and ``extra_modules``."""
+    manager = PluginManager()
+    for path in DEFAULT_PLUGINS:
+        manager.load_module(path, "built-in")
+    if entry_points:
+        manager.load_entry_points()
+    for path in extra_modules:
+        if manager.get_plugin(path) is None:
+            manager.load_module(path, "GNEWS_PLUGINS")
+    return manager

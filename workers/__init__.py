@@ -1,0 +1,1 @@
+"""Background work: feed polling, push fan-out, transports, cron."""

@@ -1,0 +1,57 @@
+"""The arq worker: its jobs, cron schedule and start-up (``gnews worker``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from arq.connections import RedisSettings
+from arq.worker import Function
+
+from gnews.app import document_models
+from gnews.config import Settings
+from gnews.db import init_documents, mongo_client
+from gnews.plugins import build_plugin_manager
+
+log = structlog.get_logger(__name__)
+
+QUEUE_NAME = "gnews:queue"
+
+
+async def ping(ctx: dict[str, Any]) -> str:
+    """Diagnostic job: proves a worker consumes the queue (``gnews check --worker``)."""
+    return "pong"
+
+
+def worker_settings(settings: Settings) -> dict[str, Any]:
+    """arq ``WorkerSettings`` for this configuration, as a mapping for ``arq.run_worker``."""
+    assert settings.mongodb_uri and settings.redis_url
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx["settings"] = settings
+        ctx["mongo_client"] = mongo_client(settings.mongodb_uri, timeout_ms=settings.db_timeout_ms)
+        ctx["plugins"] = build_plugin_manager(settings.plugins)
+        ctx["init_retry"] = await init_documents(
+            ctx["mongo_client"], settings.mongodb_db, document_models()
+        )
+        log.info("worker started", queue=QUEUE_NAME)
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        if ctx.get("init_retry") is not None:
+            ctx["init_retry"].cancel()
+        if "mongo_client" in ctx:
+            await ctx["mongo_client"].close()
+
+    functions: list[Function | Any] = [ping]
+    return {
+        "functions": functions,
+        "cron_jobs": [],
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "queue_name": QUEUE_NAME,
+        "health_check_key": f"{QUEUE_NAME}:health-check",
+        "max_jobs": 50,
+        "job_timeout": 300,
+        "handle_signals": True,
+    }
