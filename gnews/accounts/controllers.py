@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from beanie import PydanticObjectId
-from litestar import Controller, Request, delete, get, patch, post
+from litestar import Controller, delete, get, patch, post
+from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, NotFoundException
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from gnews import audit
@@ -23,7 +24,7 @@ from gnews.accounts.service import (
 from gnews.agencies.controllers import get_agency_or_404
 from gnews.clock import UtcDateTime, utcnow
 from gnews.config import Settings
-from gnews.pagination import Page, check_limit, page_by_id
+from gnews.pagination import Cursor, Limit, Page, check_limit, page_by_id
 
 Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
@@ -115,7 +116,7 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/login", summary="Exchange e-mail and password for a bearer token", status_code=200)
-    async def login(self, data: LoginIn, settings: Settings) -> TokenOut:
+    async def login(self, data: JSONBody[LoginIn], settings: NamedDependency[Settings]) -> TokenOut:
         """401 for an unknown e-mail, a wrong password or a deactivated account alike."""
         user = await User.find_one(User.email == normalize_email(data.email))
         if not verify_password(user.password_hash if user else None, data.password):
@@ -136,7 +137,7 @@ class AuthController(Controller):
         )
 
     @get("/me", guards=[requires()], summary="The caller")
-    async def me(self, principal: Principal) -> MeOut:
+    async def me(self, principal: NamedDependency[Principal]) -> MeOut:
         """The signed-in user, or the agency an API key belongs to."""
         user = None
         if principal.kind == "user":
@@ -145,7 +146,7 @@ class AuthController(Controller):
         return MeOut(kind=principal.kind, role=principal.role, agency=principal.agency, user=user)
 
     @post("/register", summary="Sign up as an app developer")
-    async def register(self, data: RegisterIn) -> UserOut:
+    async def register(self, data: JSONBody[RegisterIn]) -> UserOut:
         """Creates a ``developer`` account (other roles are given by admins)."""
         user = await create_user(data.email, data.password, Role.DEVELOPER, name=data.name)
         await audit.record(
@@ -158,7 +159,7 @@ class AuthController(Controller):
         return UserOut.of(user)
 
 
-async def _user_or_404(user_id: str) -> User:
+async def _user_or_404(user_id: FromPath[str]) -> User:
     try:
         user = await User.get(PydanticObjectId(user_id))
     except Exception:
@@ -178,10 +179,10 @@ class UserController(Controller):
     @get("/", summary="List accounts")
     async def list_users(
         self,
-        role: Role | None = None,
-        agency: str | None = None,
-        cursor: str | None = None,
-        limit: int | None = Parameter(None, description="page size, 1..100 (default 20)"),
+        role: FromQuery[Role | None] = None,
+        agency: FromQuery[str | None] = None,
+        cursor: Cursor = None,
+        limit: Limit = None,
     ) -> Page[UserOut]:
         """Accounts in order of creation, optionally by role or agency."""
         criteria = {k: v for k, v in (("role", role), ("agency", agency)) if v is not None}
@@ -191,7 +192,9 @@ class UserController(Controller):
         return Page(items=[UserOut.of(u) for u in users], next_cursor=next_cursor)
 
     @post("/", summary="Create an account")
-    async def create(self, data: UserIn, principal: Principal) -> UserOut:
+    async def create(
+        self, data: JSONBody[UserIn], principal: NamedDependency[Principal]
+    ) -> UserOut:
         """Any role; an ``agency`` account names its agency."""
         user = await create_user(
             data.email, data.password, data.role, agency=data.agency, name=data.name
@@ -206,12 +209,17 @@ class UserController(Controller):
         return UserOut.of(user)
 
     @get("/{user_id:str}", summary="One account")
-    async def get_user(self, user_id: str) -> UserOut:
+    async def get_user(self, user_id: FromPath[str]) -> UserOut:
         """The account with this id."""
         return UserOut.of(await _user_or_404(user_id))
 
     @patch("/{user_id:str}", summary="Change an account")
-    async def update(self, user_id: str, data: UserPatch, principal: Principal) -> UserOut:
+    async def update(
+        self,
+        user_id: FromPath[str],
+        data: JSONBody[UserPatch],
+        principal: NamedDependency[Principal],
+    ) -> UserOut:
         """Role, agency, name, active flag or password."""
         user = await _user_or_404(user_id)
         changes = data.model_dump(exclude_unset=True)
@@ -267,7 +275,7 @@ class ApiKeyController(Controller):
     guards = [requires(Role.ADMIN, Role.AGENCY, api_keys=False)]
 
     @staticmethod
-    async def _own_agency(code: str, principal: Principal) -> None:
+    async def _own_agency(code: str, principal: NamedDependency[Principal]) -> None:
         # Another agency's keys are "not found", not "forbidden": their existence stays private.
         if not principal.acts_for(code):
             raise NotFoundException(f"no agency {code!r}")
@@ -275,7 +283,10 @@ class ApiKeyController(Controller):
 
     @get("/", summary="List an agency's API keys")
     async def list_keys(
-        self, code: str, principal: Principal, include_revoked: bool = False
+        self,
+        code: FromPath[str],
+        principal: NamedDependency[Principal],
+        include_revoked: FromQuery[bool] = False,
     ) -> list[ApiKeyOut]:
         """Keys of the agency, newest first, without their secrets."""
         await self._own_agency(code, principal)
@@ -286,7 +297,9 @@ class ApiKeyController(Controller):
         return [ApiKeyOut.of(k) for k in keys]
 
     @post("/", summary="Create an API key (its secret is shown once)")
-    async def create_key(self, code: str, data: ApiKeyIn, principal: Principal) -> NewApiKeyOut:
+    async def create_key(
+        self, code: FromPath[str], data: JSONBody[ApiKeyIn], principal: NamedDependency[Principal]
+    ) -> NewApiKeyOut:
         """Send the returned ``key`` as ``X-API-Key``; only its hash is kept."""
         await self._own_agency(code, principal)
         secret, prefix, key_hash = new_api_key()
@@ -304,7 +317,7 @@ class ApiKeyController(Controller):
 
     @delete("/{key_id:str}", summary="Revoke an API key", status_code=200)
     async def revoke_key(
-        self, code: str, key_id: str, principal: Principal, request: Request
+        self, code: FromPath[str], key_id: FromPath[str], principal: NamedDependency[Principal]
     ) -> ApiKeyOut:
         """The key stops working at once; revoking twice is harmless."""
         await self._own_agency(code, principal)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from litestar import Controller, get, patch, post
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
 from gnews import audit
@@ -13,7 +14,7 @@ from gnews.accounts.models import Role
 from gnews.agencies.models import Agency
 from gnews.clock import UtcDateTime, utcnow
 from gnews.errors import ConflictError
-from gnews.pagination import Page, check_limit, page_by_id
+from gnews.pagination import Cursor, Limit, Page, check_limit, page_by_id
 from gnews.specs import AGENCY_CODE_PATTERN
 
 
@@ -61,7 +62,7 @@ class AgencyOut(BaseModel):
         return cls(**agency.model_dump(exclude={"id", "revision_id"}))
 
 
-async def get_agency_or_404(code: str) -> Agency:
+async def get_agency_or_404(code: FromPath[str]) -> Agency:
     """The agency with this code, or 404."""
     agency = await Agency.find_one(Agency.code == code)
     if agency is None:
@@ -78,9 +79,9 @@ class AgencyController(Controller):
     @get("/", summary="List agencies")
     async def list_agencies(
         self,
-        include_inactive: bool = False,
-        cursor: str | None = None,
-        limit: int | None = Parameter(None, description="page size, 1..100 (default 20)"),
+        include_inactive: FromQuery[bool] = False,
+        cursor: Cursor = None,
+        limit: Limit = None,
     ) -> Page[AgencyOut]:
         """Active agencies (all with ``include_inactive``), in order of creation."""
         criteria = {} if include_inactive else {"active": True}
@@ -90,12 +91,14 @@ class AgencyController(Controller):
         return Page(items=[AgencyOut.of(a) for a in agencies], next_cursor=next_cursor)
 
     @get("/{code:str}", summary="One agency")
-    async def get_agency(self, code: str) -> AgencyOut:
+    async def get_agency(self, code: FromPath[str]) -> AgencyOut:
         """The agency with this code."""
         return AgencyOut.of(await get_agency_or_404(code))
 
     @post("/", guards=[requires(Role.ADMIN, api_keys=False)], summary="Create an agency")
-    async def create_agency(self, data: AgencyIn, principal: Principal) -> AgencyOut:
+    async def create_agency(
+        self, data: JSONBody[AgencyIn], principal: NamedDependency[Principal]
+    ) -> AgencyOut:
         """Admins only; 409 when the code is taken."""
         if await Agency.find_one(Agency.code == data.code):
             raise ConflictError(f"agency {data.code!r} already exists")
@@ -105,7 +108,12 @@ class AgencyController(Controller):
         return AgencyOut.of(agency)
 
     @patch("/{code:str}", guards=[requires(Role.ADMIN, api_keys=False)], summary="Change an agency")
-    async def update_agency(self, code: str, data: AgencyPatch, principal: Principal) -> AgencyOut:
+    async def update_agency(
+        self,
+        code: FromPath[str],
+        data: JSONBody[AgencyPatch],
+        principal: NamedDependency[Principal],
+    ) -> AgencyOut:
         """Admins only; only the given fields change."""
         agency = await get_agency_or_404(code)
         changes = data.model_dump(mode="json", exclude_unset=True)

