@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from beanie import Document
-from litestar import Litestar
+from litestar import Litestar, Request, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -29,7 +29,12 @@ from gnews.agencies.sync import sync_plugin_agencies
 from gnews.audit import AuditController, AuditEntry
 from gnews.config import ConfigurationError, Settings, load_settings
 from gnews.db import init_documents, mongo_client, redis_client
-from gnews.errors import EXCEPTION_HANDLERS
+from gnews.errors import (
+    EXCEPTION_HANDLERS,
+    MONGODB_DOWN,
+    RETRY_AFTER,
+    ServiceUnavailableError,
+)
 from gnews.health import HealthController
 from gnews.logs import configure_logging, request_context_middleware
 from gnews.plugins import PluginManager, build_plugin_manager
@@ -41,17 +46,32 @@ def document_models() -> list[type[Document]]:
     return [User, ApiKey, Agency, AuditEntry]
 
 
-def route_handlers() -> list[type]:
-    """Every controller of the API."""
-    return [
-        HealthController,
-        AuthController,
-        UserController,
-        AgencyController,
-        ApiKeyController,
-        AuditController,
-        ReferenceController,
-    ]
+def route_handlers() -> list[type | Router]:
+    """Every controller of the API; those under the database router need MongoDB."""
+    needs_database = Router(
+        "/",
+        route_handlers=[
+            AuthController,
+            UserController,
+            AgencyController,
+            ApiKeyController,
+            AuditController,
+        ],
+        opt={NEEDS_DATABASE: True},
+    )
+    return [HealthController, ReferenceController, needs_database]
+
+
+NEEDS_DATABASE = "needs_database"
+
+
+async def refuse_until_database_ready(request: Request) -> None:
+    """503 for routes that need MongoDB while this process has not initialised it yet."""
+    if (
+        request.route_handler.opt.get(NEEDS_DATABASE)
+        and not request.app.state.documents_ready.is_set()
+    ):
+        raise ServiceUnavailableError(MONGODB_DOWN, headers=RETRY_AFTER)
 
 
 async def sync_plugin_data(plugins: PluginManager) -> None:
@@ -114,6 +134,7 @@ def create_app(
             "principal": Provide(provide_principal),
             "maybe_principal": Provide(provide_optional_principal),
         },
+        before_request=refuse_until_database_ready,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[request_context_middleware],
         cors_config=CORSConfig(allow_origins=settings.cors_origins, allow_credentials=False)

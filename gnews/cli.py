@@ -56,6 +56,11 @@ def main() -> None:
     Settings come from GNEWS_* environment variables (see docs/configuration.md).
     Start everything locally with `gnews dev`, then open http://127.0.0.1:8000/schema.
     """
+    from gnews.logs import configure_logging
+
+    # Diagnostics go to stderr so that command output (e.g. `gnews plugins --json`) stays clean;
+    # `serve` and `worker` reconfigure from the settings.
+    configure_logging(json=False, level="WARNING")
 
 
 @main.command()

@@ -123,15 +123,14 @@ def handle_duplicate_key(request: Request, exc: DuplicateKeyError) -> Response[d
     return error_response(request, 409, "a record with the same unique value already exists")
 
 
+MONGODB_DOWN = "the database (MongoDB) is unavailable; retry shortly"
+RETRY_AFTER = {"Retry-After": "5"}
+
+
 def handle_mongodb_down(request: Request, exc: Exception) -> Response[dict[str, Any]]:
     """MongoDB unreachable (or not yet initialised): 503, the client may retry."""
     log.warning("mongodb unavailable", error=str(exc).splitlines()[0][:200])
-    return error_response(
-        request,
-        503,
-        "the database (MongoDB) is unavailable; retry shortly",
-        headers={"Retry-After": "5"},
-    )
+    return error_response(request, 503, MONGODB_DOWN, headers=RETRY_AFTER)
 
 
 def handle_mongodb_error(request: Request, exc: PyMongoError) -> Response[dict[str, Any]]:
@@ -148,7 +147,7 @@ def handle_redis_down(request: Request, exc: Exception) -> Response[dict[str, An
         request,
         503,
         "the queue/cache (Redis) is unavailable; retry shortly",
-        headers={"Retry-After": "5"},
+        headers=RETRY_AFTER,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, get
+from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from pydantic import BaseModel
@@ -56,9 +57,9 @@ class ReferenceController(Controller):
 
     path = "/api/v1"
     tags = ["reference data"]
-    cache_control = None
+    cache_control = CacheControlHeader(max_age=CACHE_SECONDS, public=True)
 
-    @get("/provinces", summary="List provinces", cache=CACHE_SECONDS)
+    @get("/provinces", summary="List provinces")
     async def list_provinces(self, region: FromQuery[str | None] = None) -> list[ProvinceOut]:
         """All 77 provinces by code, or those of one region (``?region=north``)."""
         if region is None:
@@ -77,7 +78,7 @@ class ReferenceController(Controller):
             raise NotFoundException(f"unknown province code {code!r}")
         return ProvinceOut.of(province)
 
-    @get("/regions", summary="List regions", cache=CACHE_SECONDS)
+    @get("/regions", summary="List regions")
     async def list_regions(self) -> list[RegionOut]:
         """The six geographic regions with their provinces."""
         return [
