@@ -1,0 +1,1 @@
+"""Tests for workers.feeds (fetching, encoding, sanitising, normalising feeds)."""
