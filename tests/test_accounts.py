@@ -38,7 +38,9 @@ async def test_wrong_credentials_are_401_without_telling_which_part_was_wrong(cl
     unknown_email = await client.post(
         "/api/v1/auth/login", json={"email": "nobody@example.org", "password": PASSWORD}
     )
-    assert assert_error(wrong_password, 401)["message"] == assert_error(unknown_email, 401)["message"]
+    assert (
+        assert_error(wrong_password, 401)["message"] == assert_error(unknown_email, 401)["message"]
+    )
 
 
 async def test_deactivated_user_can_neither_log_in_nor_use_an_old_token(client, make_user):
@@ -65,10 +67,12 @@ async def test_expired_tampered_and_malformed_tokens_are_401(client, make_user, 
 
 
 async def test_login_validation_is_422_naming_the_field(client):
-    assert_error(await client.post("/api/v1/auth/login", json={"email": "a@b.c"}), 422,
-                 field="password")
-    assert_error(await client.post("/api/v1/auth/login", json={"password": "x"}), 422,
-                 field="email")
+    assert_error(
+        await client.post("/api/v1/auth/login", json={"email": "a@b.c"}), 422, field="password"
+    )
+    assert_error(
+        await client.post("/api/v1/auth/login", json={"password": "x"}), 422, field="email"
+    )
 
 
 async def test_developer_can_register_but_not_choose_a_role(client):
@@ -88,12 +92,16 @@ async def test_developer_can_register_but_not_choose_a_role(client):
     )
     assert_error(sneaky, 422, field="role")
     assert_error(
-        await client.post("/api/v1/auth/register", json={"email": "y@example.org", "password": "short"}),
+        await client.post(
+            "/api/v1/auth/register", json={"email": "y@example.org", "password": "short"}
+        ),
         422,
         field="password",
     )
     assert_error(
-        await client.post("/api/v1/auth/register", json={"email": "nope", "password": "long enough!"}),
+        await client.post(
+            "/api/v1/auth/register", json={"email": "nope", "password": "long enough!"}
+        ),
         422,
         field="email",
     )

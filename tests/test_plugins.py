@@ -1,4 +1,4 @@
-"""The plugin manager: entry points, GNEWS_PLUGINS, isolation of failing plugins, `gnews plugins`."""
+"""The plugin manager: entry points, GNEWS_PLUGINS, failing plugins, `gnews plugins`."""
 
 from __future__ import annotations
 
