@@ -37,13 +37,16 @@ from gnews.errors import (
 )
 from gnews.health import HealthController
 from gnews.logs import configure_logging, request_context_middleware
+from gnews.news.controllers import EditorialController, NewsController, SourceController
+from gnews.news.models import NewsItem, Source
+from gnews.news.sync import sync_plugin_sources
 from gnews.plugins import PluginManager, build_plugin_manager
 from gnews.provinces_api import ReferenceController
 
 
 def document_models() -> list[type[Document]]:
     """Every beanie document of the system (the API and the worker bind the same set)."""
-    return [User, ApiKey, Agency, AuditEntry]
+    return [User, ApiKey, Agency, AuditEntry, Source, NewsItem]
 
 
 def route_handlers() -> list[type | Router]:
@@ -56,6 +59,9 @@ def route_handlers() -> list[type | Router]:
             AgencyController,
             ApiKeyController,
             AuditController,
+            SourceController,
+            EditorialController,
+            NewsController,
         ],
         opt={NEEDS_DATABASE: True},
     )
@@ -75,8 +81,9 @@ async def refuse_until_database_ready(request: Request) -> None:
 
 
 async def sync_plugin_data(plugins: PluginManager) -> None:
-    """Bring what plugins declare (agencies, …) into the database; run at start-up."""
+    """Bring what plugins declare (agencies, news sources) into the database; run at start-up."""
     await sync_plugin_agencies(plugins)
+    await sync_plugin_sources(plugins)
 
 
 def _lifespan(settings: Settings, plugins: PluginManager):

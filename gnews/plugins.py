@@ -26,7 +26,7 @@ log = structlog.get_logger(__name__)
 ENTRY_POINT_GROUP = "gnews"
 
 # Core behaviour that is itself written as plugins (dogfooding: no private back door).
-DEFAULT_PLUGINS: tuple[str, ...] = ()
+DEFAULT_PLUGINS: tuple[str, ...] = ("gnews.news.tagging",)
 
 
 @dataclass(slots=True)

@@ -5,17 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
+from arq import cron
 from arq.connections import RedisSettings
-from arq.worker import Function
+from arq.worker import func
 
 from gnews.app import document_models
 from gnews.config import Settings
 from gnews.db import init_documents, mongo_client
+from gnews.jobs import PING, POLL_SOURCE, QUEUE_NAME
 from gnews.plugins import build_plugin_manager
+from workers.feeds.fetch import make_feed_client
+from workers.ingest import enqueue_due_sources, poll_source_job
 
 log = structlog.get_logger(__name__)
-
-QUEUE_NAME = "gnews:queue"
 
 
 async def ping(ctx: dict[str, Any]) -> str:
@@ -31,6 +33,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         ctx["settings"] = settings
         ctx["mongo_client"] = mongo_client(settings.mongodb_uri, timeout_ms=settings.db_timeout_ms)
         ctx["plugins"] = build_plugin_manager(settings.plugins)
+        ctx["http"] = make_feed_client()
         ctx["init_retry"] = await init_documents(
             ctx["mongo_client"], settings.mongodb_db, document_models()
         )
@@ -39,13 +42,14 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     async def shutdown(ctx: dict[str, Any]) -> None:
         if ctx.get("init_retry") is not None:
             ctx["init_retry"].cancel()
+        if "http" in ctx:
+            await ctx["http"].aclose()
         if "mongo_client" in ctx:
             await ctx["mongo_client"].close()
 
-    functions: list[Function | Any] = [ping]
     return {
-        "functions": functions,
-        "cron_jobs": [],
+        "functions": [func(ping, name=PING), func(poll_source_job, name=POLL_SOURCE)],
+        "cron_jobs": [cron(enqueue_due_sources, second=0, run_at_startup=True, unique=True)],
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),

@@ -24,6 +24,7 @@ from gnews.accounts.service import (
 from gnews.agencies.controllers import get_agency_or_404
 from gnews.clock import UtcDateTime, utcnow
 from gnews.config import Settings
+from gnews.db import store_changes
 from gnews.pagination import Cursor, Limit, Page, check_limit, page_by_id
 
 Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
@@ -125,7 +126,7 @@ class AuthController(Controller):
         if not user.active:
             raise NotAuthorizedException("wrong e-mail or password")
         now = utcnow()
-        await user.set({User.last_login_at: now})
+        await store_changes(user, {"last_login_at": now})
         token, expires_at = issue_token(
             str(user.id), user.role.value, settings.signing_key, settings.jwt_ttl_seconds
         )
@@ -231,7 +232,7 @@ class UserController(Controller):
         if "password" in changes:
             changes["password_hash"] = hash_password(check_password(changes.pop("password")))
             shown["password"] = "changed"
-        await user.set({**changes, "updated_at": utcnow()})
+        await store_changes(user, {**changes, "updated_at": utcnow()})
         await audit.record(principal, "user.update", "user", user_id, before=before, after=shown)
         return UserOut.of(user)
 
@@ -328,7 +329,7 @@ class ApiKeyController(Controller):
         if key is None or key.agency != code:
             raise NotFoundException("no such API key")
         if key.revoked_at is None:
-            await key.set({ApiKey.revoked_at: utcnow()})
+            await store_changes(key, {"revoked_at": utcnow()})
             await audit.record(
                 principal,
                 "api_key.revoke",

@@ -25,6 +25,7 @@ from litestar.handlers.base import BaseRouteHandler
 from gnews.accounts.models import ApiKey, Role, User
 from gnews.accounts.security import decode_token, hash_api_key
 from gnews.config import Settings
+from gnews.db import store_changes
 
 Guard = Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]
 _STATE_KEY = "principal"
@@ -87,7 +88,7 @@ async def _api_key_principal(secret: str) -> Principal:
         raise _unauthorized("invalid or revoked API key")
     now = datetime.now(UTC)
     if key.last_used_at is None or now - key.last_used_at > API_KEY_TOUCH_INTERVAL:
-        await key.set({ApiKey.last_used_at: now})
+        await store_changes(key, {"last_used_at": now})
     return Principal("api_key", str(key.id), Role.AGENCY, key.agency, None)
 
 

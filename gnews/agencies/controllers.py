@@ -13,6 +13,7 @@ from gnews.accounts.guards import Principal, requires
 from gnews.accounts.models import Role
 from gnews.agencies.models import Agency
 from gnews.clock import UtcDateTime, utcnow
+from gnews.db import store_changes
 from gnews.errors import ConflictError
 from gnews.pagination import Cursor, Limit, Page, check_limit, page_by_id
 from gnews.specs import AGENCY_CODE_PATTERN
@@ -119,7 +120,7 @@ class AgencyController(Controller):
         changes = data.model_dump(mode="json", exclude_unset=True)
         before = {key: getattr(agency, key) for key in changes}
         if changes:
-            await agency.set({**changes, "updated_at": utcnow()})
+            await store_changes(agency, {**changes, "updated_at": utcnow()})
             await audit.record(
                 principal, "agency.update", "agency", code, before=before, after=changes
             )

@@ -1,0 +1,1 @@
+"""G-News news: agency sources (feeds), ingested news items, editorial curation."""

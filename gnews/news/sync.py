@@ -1,0 +1,98 @@
+"""News sources declared by plugins (``gnews_news_sources``) are upserted at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import structlog
+from pydantic import ValidationError
+
+from gnews.agencies.models import agency_exists
+from gnews.clock import utcnow
+from gnews.db import store_changes
+from gnews.news.models import API_ORIGIN, Source
+from gnews.plugins import PluginManager
+from gnews.specs import NewsSourceSpec
+
+log = structlog.get_logger(__name__)
+
+# Fields a plugin owns: re-applied at every start-up. Trust and enabled are set when the source
+# is first created; after that they are the editors' to change.
+PLUGIN_OWNED_FIELDS = (
+    "name",
+    "agency",
+    "feed_url",
+    "language",
+    "provinces",
+    "categories",
+    "poll_interval_minutes",
+)
+
+
+@dataclass
+class SourceSyncReport:
+    """What a sync did, by ``plugin/slug``."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    disabled: list[str] = field(default_factory=list)
+
+
+async def sync_plugin_sources(plugins: PluginManager) -> SourceSyncReport:
+    """Create or update each declared source; disable (never delete) undeclared ones.
+
+    Sources of a plugin whose hook raised this time are left as they are: a transient error
+    in a plugin must not switch its feeds off.
+    """
+    report = SourceSyncReport()
+    failures_before = len(plugins.failures)
+    results = plugins.call_each("gnews_news_sources")
+    raised = {f.plugin for f in plugins.failures[failures_before:]}
+    declared: set[tuple[str, str]] = set()
+    for result in results:
+        for item in result.value:
+            try:
+                spec = NewsSourceSpec.model_validate(item)
+            except ValidationError as error:
+                plugins.record_failure(result.plugin, error, "gnews_news_sources")
+                continue
+            if not await agency_exists(spec.agency):
+                plugins.record_failure(
+                    result.plugin,
+                    ValueError(f"source {spec.slug!r}: unknown agency {spec.agency!r}"),
+                    "gnews_news_sources",
+                )
+                continue
+            declared.add((result.plugin, spec.slug))
+            await _upsert(result.plugin, spec, report)
+    stale = Source.find(
+        {"origin": {"$nin": [API_ORIGIN, *raised]}, "declared": True},
+    )
+    async for source in stale:
+        if (source.origin, source.slug) not in declared:
+            await store_changes(
+                source, {"declared": False, "enabled": False, "updated_at": utcnow()}
+            )
+            report.disabled.append(f"{source.origin}/{source.slug}")
+            log.warning(
+                "source no longer declared; disabled", source=source.slug, plugin=source.origin
+            )
+    return report
+
+
+async def _upsert(plugin: str, spec: NewsSourceSpec, report: SourceSyncReport) -> None:
+    values = spec.model_dump(mode="json", include=set(PLUGIN_OWNED_FIELDS))
+    source = await Source.find_one(Source.origin == plugin, Source.slug == spec.slug)
+    name = f"{plugin}/{spec.slug}"
+    if source is None:
+        await Source(
+            origin=plugin, slug=spec.slug, trusted=spec.trusted, enabled=spec.enabled, **values
+        ).insert()
+        report.created.append(name)
+        return
+    changes = {k: v for k, v in values.items() if getattr(source, k) != v}
+    if not source.declared:  # declared again after being dropped: back to what the plugin says
+        changes.update(declared=True, enabled=spec.enabled)
+    if changes:
+        await store_changes(source, {**changes, "updated_at": utcnow()})
+        report.updated.append(name)

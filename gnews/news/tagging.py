@@ -1,0 +1,50 @@
+"""Province tagging of news items.
+
+The text gazetteer (:mod:`gnews.geotag`) is a built-in plugin implementing
+``gnews_item_provinces`` like any agency plugin would. :func:`assign_provinces` combines, with a
+reason for each province: the source's default provinces, the text, and other plugins.
+"""
+
+from __future__ import annotations
+
+import html
+
+import nh3
+
+from gnews.geotag import find_provinces
+from gnews.hookspecs import hookimpl
+from gnews.news.models import NewsItem, ProvinceTag, Source
+from gnews.plugins import PluginManager
+from gnews.provinces import UnknownProvinceError, check_province_code
+
+TEXT_TAGGER = "gnews.news.tagging"  # this module's name as a registered plugin
+
+
+def item_text(item: NewsItem) -> str:
+    """Title, summary and the text of the content of an item, for tagging and search."""
+    content = html.unescape(nh3.clean(item.content_html, tags=set())) if item.content_html else ""
+    return "\n".join(part for part in (item.title, item.summary, content) if part)
+
+
+@hookimpl
+def gnews_item_provinces(item: NewsItem) -> list[str]:
+    """Provinces named in the item's text (full names, จังหวัด…/จ.… forms, short forms, English)."""
+    return [mention.code for mention in find_provinces(item_text(item))]
+
+
+def assign_provinces(item: NewsItem, source: Source, plugins: PluginManager) -> None:
+    """Set ``item.province_tags`` and ``item.provinces``; no province means national."""
+    tags = [ProvinceTag(code=code, reason="source") for code in source.provinces]
+    for result in plugins.call_each("gnews_item_provinces", item=item):
+        reason = "text" if result.plugin == TEXT_TAGGER else "plugin"
+        detail = None if reason == "text" else result.plugin
+        for value in result.value:
+            try:
+                code = check_province_code(str(value))
+            except UnknownProvinceError as error:
+                plugins.record_failure(result.plugin, error, "gnews_item_provinces")
+                continue
+            tags.append(ProvinceTag(code=code, reason=reason, detail=detail))
+    seen: set[str] = set()
+    item.province_tags = [t for t in tags if not (t.code in seen or seen.add(t.code))]
+    item.provinces = [tag.code for tag in item.province_tags]
