@@ -131,7 +131,7 @@ def create_app(
         )
     if setup_logging:
         configure_logging(json=settings.json_logs, level=settings.log_level)
-    plugins = plugins or build_plugin_manager(settings.plugins)
+    plugins = plugins or build_plugin_manager(settings.plugins, disabled=settings.disabled_plugins)
     return Litestar(
         route_handlers=route_handlers(),
         lifespan=[_lifespan(settings, plugins)],

@@ -121,7 +121,7 @@ def plugins(as_json: bool) -> None:
     from gnews.plugins import build_plugin_manager
 
     settings = _settings()
-    manager = build_plugin_manager(settings.plugins)
+    manager = build_plugin_manager(settings.plugins, disabled=settings.disabled_plugins)
     infos = manager.describe()
     if as_json:
         click.echo(
@@ -231,7 +231,7 @@ def sources_poll(slugs: tuple[str, ...], poll_all: bool, concurrency: int) -> No
     if not slugs and not poll_all:
         _fail("name the sources to poll (their slugs), or use --all")
     settings = _settings()
-    plugins = build_plugin_manager(settings.plugins)
+    plugins = build_plugin_manager(settings.plugins, disabled=settings.disabled_plugins)
 
     async def run() -> bool:
         await sync_plugin_data(plugins)

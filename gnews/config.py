@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     http_port: int = Field(8000, ge=1, le=65535)
     secret_key: SecretStr | None = None
     plugins: Annotated[list[str], NoDecode] = []
+    disabled_plugins: Annotated[list[str], NoDecode] = []
     cors_origins: Annotated[list[str], NoDecode] = []
     max_request_body_bytes: int = Field(1_048_576, ge=1024)
     jwt_ttl_seconds: int = Field(3600, ge=60, le=30 * 86400)
@@ -50,7 +51,9 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = "auto"
     db_timeout_ms: int = Field(2000, ge=100, le=60_000)
 
-    _split_plugins = field_validator("plugins", "cors_origins", mode="before")(_split_csv)
+    _split_lists = field_validator("plugins", "disabled_plugins", "cors_origins", mode="before")(
+        _split_csv
+    )
 
     @field_validator("mongodb_uri")
     @classmethod

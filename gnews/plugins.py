@@ -162,15 +162,24 @@ def _module_version(module: ModuleType) -> str | None:
 
 
 def build_plugin_manager(
-    extra_modules: Iterable[str] = (), *, entry_points: bool = True
+    extra_modules: Iterable[str] = (),
+    *,
+    entry_points: bool = True,
+    disabled: Iterable[str] = (),
 ) -> PluginManager:
-    """A manager with the built-in plugins, installed entry points and ``extra_modules``."""
+    """A manager with the built-in plugins, installed entry points and ``extra_modules``.
+
+    Plugins named in ``disabled`` (entry-point names or module paths) are not loaded.
+    """
     manager = PluginManager()
+    for name in disabled:
+        manager.set_blocked(name)
     for path in DEFAULT_PLUGINS:
-        manager.load_module(path, "built-in")
+        if not manager.is_blocked(path):
+            manager.load_module(path, "built-in")
     if entry_points:
         manager.load_entry_points()
     for path in extra_modules:
-        if manager.get_plugin(path) is None:
+        if manager.get_plugin(path) is None and not manager.is_blocked(path):
             manager.load_module(path, "GNEWS_PLUGINS")
     return manager

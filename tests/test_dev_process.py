@@ -22,6 +22,8 @@ def cli_env(data_dir: Path, port: int | None = None) -> dict[str, str]:
     """The user's environment without configured servers, so embedded ones are used."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GNEWS_")}
     env["GNEWS_DATA_DIR"] = str(data_dir)
+    # The bundled plugins declare real agency feeds; tests never reach them.
+    env["GNEWS_DISABLED_PLUGINS"] = "ega,nakhonsawan"
     if port is not None:
         env["GNEWS_HTTP_PORT"] = str(port)
     return env

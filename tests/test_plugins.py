@@ -24,6 +24,12 @@ def test_bundled_ega_plugin_is_loaded_from_its_entry_point():
     assert manager.failures == []
 
 
+def test_disabled_plugins_are_not_loaded():
+    manager = build_plugin_manager(disabled=["ega", "gnews.news.tagging"])
+    names = {info.name for info in manager.describe()}
+    assert "ega" not in names and "gnews.news.tagging" not in names
+
+
 def test_modules_named_in_gnews_plugins_are_loaded_and_broken_ones_skipped():
     manager = build_plugin_manager(
         [f"{SAMPLES}.good", f"{SAMPLES}.broken_import", "no.such.module"], entry_points=False

@@ -206,6 +206,8 @@ async def poll(
     now = utcnow()
     outcome = await _poll(source, client, plugins, now, max_bytes)
     outcome.seconds = round(asyncio.get_running_loop().time() - started, 3)
+    if outcome.status != "error":
+        log.info("source polled", **{k: v for k, v in asdict(outcome).items() if k != "error"})
     return outcome
 
 
@@ -252,7 +254,6 @@ async def _poll(
         item_count=source.item_count + outcome.new,
         **validators,
     )
-    log.info("source polled", **{k: v for k, v in asdict(outcome).items() if k != "error"})
     return outcome
 
 

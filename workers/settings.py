@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import structlog
@@ -13,6 +14,7 @@ from gnews.app import document_models
 from gnews.config import Settings
 from gnews.db import init_documents, mongo_client
 from gnews.jobs import PING, POLL_SOURCE, QUEUE_NAME
+from gnews.news.tagging import warm_up
 from gnews.plugins import build_plugin_manager
 from workers.feeds.fetch import make_feed_client
 from workers.ingest import enqueue_due_sources, poll_source_job
@@ -32,8 +34,9 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
         ctx["mongo_client"] = mongo_client(settings.mongodb_uri, timeout_ms=settings.db_timeout_ms)
-        ctx["plugins"] = build_plugin_manager(settings.plugins)
+        ctx["plugins"] = build_plugin_manager(settings.plugins, disabled=settings.disabled_plugins)
         ctx["http"] = make_feed_client()
+        await asyncio.to_thread(warm_up)
         ctx["init_retry"] = await init_documents(
             ctx["mongo_client"], settings.mongodb_db, document_models()
         )

@@ -16,6 +16,7 @@ from gnews.hookspecs import hookimpl
 from gnews.news.models import NewsItem, ProvinceTag, Source
 from gnews.plugins import PluginManager
 from gnews.provinces import UnknownProvinceError, check_province_code
+from gnews.thai_text import index_terms
 
 TEXT_TAGGER = "gnews.news.tagging"  # this module's name as a registered plugin
 
@@ -48,3 +49,12 @@ def assign_provinces(item: NewsItem, source: Source, plugins: PluginManager) -> 
     seen: set[str] = set()
     item.province_tags = [t for t in tags if not (t.code in seen or seen.add(t.code))]
     item.provinces = [tag.code for tag in item.province_tags]
+
+
+def warm_up() -> None:
+    """Build the gazetteer and the search dictionary now (about 1-2 s), not during a poll.
+
+    Their caches are per process; concurrent first polls would otherwise each build them.
+    """
+    find_provinces("จังหวัดนครสวรรค์ Nakhon Sawan")
+    index_terms("สำนักงานประกันสังคม")
