@@ -108,6 +108,8 @@ class PluginManager(pluggy.PluginManager):
         """Each loaded plugin, its version and the hooks it implements."""
         infos = []
         for name, plugin in self.list_name_plugin():
+            if plugin is None:  # blocked (GNEWS_DISABLED_PLUGINS)
+                continue
             origin, version = self.origins.get(name, ("registered", None))
             if version is None and isinstance(plugin, ModuleType):
                 version = _module_version(plugin)

@@ -65,6 +65,14 @@ def wait_ready(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
     pytest.fail(f"gnews dev not ready within {READY_SECONDS}s:\n{log.read_text()}")
 
 
+def wait_for_text(log: Path, text: str, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in log.read_text():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{text!r} not printed:\n{log.read_text()}")
+        time.sleep(0.1)
+
+
 def tree(process: subprocess.Popen[bytes]) -> list[psutil.Process]:
     return psutil.Process(process.pid).children(recursive=True)
 
@@ -82,15 +90,21 @@ def login(port: int, email: str, password: str) -> httpx.Response:
     )
 
 
+def new_children(before: set[int]) -> list[psutil.Process]:
+    """Processes started by this test (the session's own servers are older children)."""
+    return [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
+
+
 @pytest.fixture
 def dev_dirs(tmp_path):
-    yield tmp_path / "var", free_port(), tmp_path / "dev.log"
-    for proc in psutil.Process().children(recursive=True):
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    yield tmp_path / "var", free_port(), tmp_path / "dev.log", before
+    for proc in new_children(before):
         proc.kill()
 
 
 def test_dev_lifecycle_commands_shutdown_and_restart(dev_dirs):
-    data_dir, port, log = dev_dirs
+    data_dir, port, log, before = dev_dirs
     env = cli_env(data_dir)
 
     # Before gnews dev runs: the command starts an embedded server for itself, then stops it.
@@ -106,12 +120,12 @@ def test_dev_lifecycle_commands_shutdown_and_restart(dev_dirs):
     )
     assert made.returncode == 0, made.stderr
     assert "created admin first@example.org" in made.stdout
-    assert psutil.Process().children(recursive=True) == []
+    assert new_children(before) == []
     assert not runtime_file(data_dir).exists()
 
     dev = start_dev(data_dir, port, log)
     wait_ready(port, dev, log)
-    assert "OpenAPI docs:" in log.read_text()
+    wait_for_text(log, "OpenAPI docs:")
     provinces = httpx.get(f"http://127.0.0.1:{port}/api/v1/provinces", timeout=10).json()
     assert len(provinces) == 77
     assert login(port, "first@example.org", "first admin password").status_code == 200
@@ -164,7 +178,7 @@ def test_dev_lifecycle_commands_shutdown_and_restart(dev_dirs):
 
 
 def test_killing_the_supervisor_leaves_no_orphans(dev_dirs):
-    data_dir, port, log = dev_dirs
+    data_dir, port, log, _ = dev_dirs
     dev = start_dev(data_dir, port, log)
     wait_ready(port, dev, log)
     children = tree(dev)

@@ -188,8 +188,13 @@ async def store_entries(
         stored = await NewsItem.get(known[item.key]["_id"])
         if stored is None:
             continue
-        refreshed = [f for f in FEED_FIELDS if f not in stored.edited_fields]
-        await store_changes(stored, {f: getattr(item, f) for f in [*refreshed, "updated_at"]})
+        changes = {f: getattr(item, f) for f in FEED_FIELDS if f not in stored.edited_fields}
+        changes["updated_at"] = now
+        for field, value in changes.items():
+            setattr(stored, field, value)
+        # Search terms follow the merged item: the feed's new text and the editors' edits.
+        changes["search_terms"] = index_terms(item_text(stored))
+        await store_changes(stored, changes)
         outcome.updated += 1
     return outcome
 

@@ -51,7 +51,10 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             await ctx["mongo_client"].close()
 
     return {
-        "functions": [func(ping, name=PING), func(poll_source_job, name=POLL_SOURCE)],
+        "functions": [
+            func(ping, name=PING),
+            func(poll_source_job, name=POLL_SOURCE, keep_result=0),
+        ],
         "cron_jobs": [cron(enqueue_due_sources, second=0, run_at_startup=True, unique=True)],
         "on_startup": startup,
         "on_shutdown": shutdown,

@@ -1,0 +1,112 @@
+"""Cache-friendly public responses: ETag / 304 and a Redis response cache.
+
+The Redis cache is shared by all API replicas. Invalidation is by namespace version: every key
+embeds the namespace's current version, and :func:`invalidate` bumps it, so stale entries become
+unreachable at once (everywhere) and expire on their own TTL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+import msgspec
+import structlog
+from litestar import Request, Response
+from litestar.datastructures import CacheControlHeader
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+VERSION_KEY = "cache:version:{namespace}"
+ENTRY_KEY = "cache:entry:{namespace}:{version}:{digest}"
+DEFAULT_TTL_SECONDS = 300
+
+_encoder = msgspec.json.Encoder()
+log = structlog.get_logger(__name__)
+
+
+def etag_of(body: bytes) -> str:
+    """A strong ETag for a response body."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _matches(request: Request, etag: str) -> bool:
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    candidates = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return "*" in candidates or etag in candidates
+
+
+def json_response(
+    request: Request, body: bytes, *, max_age: int = 60, public: bool = True
+) -> Response[bytes]:
+    """A JSON response with ETag and Cache-Control; 304 when ``If-None-Match`` matches."""
+    etag = etag_of(body)
+    cache_control = CacheControlHeader(
+        max_age=max_age, public=public, private=not public, must_revalidate=True
+    ).to_header()
+    headers = {"ETag": etag, "Cache-Control": cache_control, "Vary": "Accept-Language"}
+    if _matches(request, etag):
+        return Response(b"", status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def encode(payload: Any) -> bytes:
+    """JSON bytes of a payload (pydantic models, dataclasses, dicts…)."""
+    if hasattr(payload, "model_dump"):
+        payload = payload.model_dump(mode="json")
+    return _encoder.encode(payload)
+
+
+def cache_key_of(request: Request, extra: Iterable[str] = ()) -> str:
+    """A digest of what selects a response: path, sorted query, and ``extra`` (e.g. language)."""
+    query = sorted(request.query_params.multi_items())
+    raw = "\n".join([request.url.path, repr(query), *extra])
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+async def cached_json(
+    request: Request,
+    redis: Redis,
+    namespace: str,
+    build: Callable[[], Awaitable[Any]],
+    *,
+    extra_key: Iterable[str] = (),
+    ttl: int = DEFAULT_TTL_SECONDS,
+    max_age: int = 60,
+) -> Response[bytes]:
+    """Serve from the Redis cache, or ``build()`` the payload and cache it.
+
+    Redis being down never fails a read: the response is built directly instead.
+    """
+    digest = cache_key_of(request, extra_key)
+    body: bytes | None = None
+    key: str | None = None
+    try:
+        version = int(await redis.get(VERSION_KEY.format(namespace=namespace)) or 0)
+        key = ENTRY_KEY.format(namespace=namespace, version=version, digest=digest)
+        body = await redis.get(key)
+    except RedisError:
+        key = None
+    if body is None:
+        body = encode(await build())
+        if key is not None:
+            with contextlib.suppress(RedisError):
+                await redis.set(key, body, ex=ttl)
+    return json_response(request, body, max_age=max_age)
+
+
+async def invalidate(redis: Redis, *namespaces: str) -> None:
+    """Make every cached response of these namespaces stale at once (on all replicas).
+
+    With Redis down the change is still stored (in MongoDB); cached copies then live until
+    their TTL runs out, which is logged.
+    """
+    for namespace in namespaces:
+        try:
+            await redis.incr(VERSION_KEY.format(namespace=namespace))
+        except RedisError as error:
+            log.warning("cache not invalidated", namespace=namespace, error=str(error))

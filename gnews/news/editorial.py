@@ -1,0 +1,382 @@
+"""Managing sources and curating news items: the rules behind ``gnews.news.controllers``.
+
+Sources: staff (admins, editors) manage every source, an agency's principals (its users and API
+keys) only their agency's; another agency's source is "not found". A plugin-declared source
+(``origin`` is the plugin's name) has its feed fields owned by the plugin, which re-syncs them at
+start-up, so only ``enabled`` and ``trusted`` may change through the API.
+
+News items move between statuses (:data:`TRANSITIONS`); only published items reach citizens and
+only they may be featured, pinned or marked breaking. Every change is written with a conditional
+``$set`` (the item must still have the status it was checked against, so two editors acting at
+once cannot both succeed) and recorded in the audit log with the changed fields before and after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from beanie import Document, PydanticObjectId
+from beanie.exceptions import DocumentNotFound
+from bson.errors import InvalidId
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+
+from gnews import audit
+from gnews.accounts.guards import Principal
+from gnews.agencies.models import agency_exists
+from gnews.clock import as_utc, utcnow
+from gnews.db import store_changes
+from gnews.errors import ConflictError, FieldError
+from gnews.news.models import API_ORIGIN, ItemStatus, NewsItem, ProvinceTag, Source
+from gnews.news.tagging import item_text
+from gnews.pagination import decode_cursor, encode_cursor
+from gnews.thai_text import index_terms
+
+D = TypeVar("D", bound=Document)
+
+MAX_HIGHLIGHT = timedelta(days=30)
+"""How far ahead an item may be featured or pinned."""
+
+# -- lookups ------------------------------------------------------------------------------------
+
+
+def object_id(value: str) -> PydanticObjectId | None:
+    """``value`` as an ObjectId, or None when it is not one."""
+    try:
+        return PydanticObjectId(value)
+    except (InvalidId, TypeError, ValueError):
+        return None
+
+
+async def source_for(source_id: str, principal: Principal) -> Source:
+    """The source with this id if ``principal`` may see it; 404 otherwise (also for a malformed
+    id and for another agency's source, whose existence stays private)."""
+    oid = object_id(source_id)
+    source = await Source.get(oid) if oid is not None else None
+    if source is None or not may_manage(principal, source.agency):
+        raise NotFoundException("no such source")
+    return source
+
+
+async def item_or_404(item_id: str) -> NewsItem:
+    """The news item with this id, or 404 (also for a malformed id)."""
+    oid = object_id(item_id)
+    item = await NewsItem.get(oid) if oid is not None else None
+    if item is None:
+        raise NotFoundException("no such news item")
+    return item
+
+
+async def published_item_or_404(item_id: str) -> NewsItem:
+    """A published news item, or 404: unpublished items do not exist for the public."""
+    item = await item_or_404(item_id)
+    if item.status is not ItemStatus.PUBLISHED:
+        raise NotFoundException("no such news item")
+    return item
+
+
+def may_manage(principal: Principal, agency: str) -> bool:
+    """Staff manage every agency's sources; an agency's principals only their own."""
+    return principal.is_staff or principal.acts_for(agency)
+
+
+# -- keyset pagination over (datetime field, _id) ------------------------------------------------
+
+
+async def page_by_time(
+    document: type[D],
+    criteria: Mapping[str, Any],
+    field: str,
+    limit: int,
+    *,
+    descending: bool,
+    cursor: str | None = None,
+) -> tuple[list[D], str | None]:
+    """One page of ``document`` matching ``criteria``, ordered by ``field`` then ``_id``.
+
+    The cursor holds ``[field value (ISO 8601), id]`` of the last item; the next page continues
+    strictly after it (``field < v or (field == v and _id < id)`` when descending), so items
+    inserted between pages are neither repeated nor skipped, and no ``skip`` is used.
+    """
+    conditions: list[Mapping[str, Any]] = [criteria] if criteria else []
+    if cursor is not None:
+        values = decode_cursor(cursor)
+        try:
+            last_value = as_utc(datetime.fromisoformat(values[0]))
+            last_id = PydanticObjectId(values[1])
+        except (InvalidId, IndexError, TypeError, ValueError):
+            raise FieldError("cursor", "not a cursor returned by this API") from None
+        op = "$lt" if descending else "$gt"
+        conditions.append(
+            {"$or": [{field: {op: last_value}}, {field: last_value, "_id": {op: last_id}}]}
+        )
+    query: Mapping[str, Any] = {}
+    if len(conditions) == 1:
+        query = conditions[0]
+    elif conditions:
+        query = {"$and": conditions}
+    direction = -1 if descending else 1
+    documents = (
+        await document.find(query)
+        .sort([(field, direction), ("_id", direction)])
+        .limit(limit + 1)
+        .to_list()
+    )
+    next_cursor = None
+    if len(documents) > limit:
+        last = documents[limit - 1]
+        next_cursor = encode_cursor([as_utc(getattr(last, field)).isoformat(), str(last.id)])
+    return documents[:limit], next_cursor
+
+
+# -- sources --------------------------------------------------------------------------------------
+
+PLUGIN_MUTABLE_FIELDS = frozenset({"enabled", "trusted"})
+
+
+def _field_errors(errors: Mapping[str, str]) -> FieldError:
+    """One 422 naming every field of ``errors`` (field → message)."""
+    first, message = next(iter(errors.items()))
+    error = FieldError(first, message)
+    error.extra = [{"key": field, "message": text} for field, text in errors.items()]
+    if len(errors) > 1:
+        error.detail = "; ".join(f"{field}: {text}" for field, text in errors.items())
+    return error
+
+
+async def create_source(values: dict[str, Any], principal: Principal) -> Source:
+    """Create an API-origin source from validated ``values`` (JSON-compatible)."""
+    agency = values["agency"]
+    if not principal.is_staff and not principal.acts_for(agency):
+        raise FieldError("agency", "not your agency")
+    if not await agency_exists(agency):
+        raise FieldError("agency", f"no active agency {agency!r}")
+    if values.get("trusted") and not principal.is_staff:
+        raise PermissionDeniedException("only EGA staff may mark a source trusted")
+    if await Source.find_one({"origin": API_ORIGIN, "slug": values["slug"]}):
+        raise ConflictError(f"source {values['slug']!r} already exists")
+    source = await Source(origin=API_ORIGIN, **values).insert()
+    await audit.record(principal, "source.create", "source", str(source.id), after=values)
+    return source
+
+
+async def update_source(source: Source, changes: dict[str, Any], principal: Principal) -> Source:
+    """Apply ``changes`` (validated, JSON-compatible, only the fields sent) to ``source``.
+
+    Plugin-declared sources only take ``enabled`` and ``trusted``; a source its plugin no longer
+    declares cannot be re-enabled (409). Changing ``trusted`` is for staff only (403). Enabling a
+    source, changing its feed URL or shortening its interval brings its next poll forward; a new
+    feed URL also forgets the conditional-request state (ETag, Last-Modified, body hash) of the
+    old one.
+    """
+    if source.origin != API_ORIGIN:
+        owned = [field for field in changes if field not in PLUGIN_MUTABLE_FIELDS]
+        if owned:
+            message = f"declared by plugin {source.origin}; change it in the plugin"
+            raise _field_errors(dict.fromkeys(owned, message))
+    if "trusted" in changes and changes["trusted"] != source.trusted and not principal.is_staff:
+        raise PermissionDeniedException("only EGA staff may change whether a source is trusted")
+    if changes.get("enabled") and not source.enabled and not source.declared:
+        raise ConflictError(
+            f"source {source.slug!r} is no longer declared by plugin {source.origin}; "
+            "it cannot be enabled"
+        )
+    changed = {key: value for key, value in changes.items() if getattr(source, key) != value}
+    if not changed:
+        return source
+    before = {key: getattr(source, key) for key in changed}
+    now = utcnow()
+    updates: dict[str, Any] = {**changed, "updated_at": now}
+    if "feed_url" in changed:
+        updates.update(etag=None, last_modified=None, body_hash=None, next_poll_at=now)
+    if changed.get("enabled"):
+        updates["next_poll_at"] = now
+    if "poll_interval_minutes" in changed and "next_poll_at" not in updates:
+        due = as_utc(source.last_polled_at or now) + timedelta(
+            minutes=changed["poll_interval_minutes"]
+        )
+        updates["next_poll_at"] = min(as_utc(source.next_poll_at), max(due, now))
+    await store_changes(source, updates)
+    await audit.record(
+        principal, "source.update", "source", str(source.id), before=before, after=changed
+    )
+    return source
+
+
+# -- news items: search terms -------------------------------------------------------------------
+
+
+def item_search_terms(item: NewsItem, title: str, summary: str) -> list[str]:
+    """Search terms of ``item`` with an edited ``title`` / ``summary``.
+
+    Computed exactly as ingestion computes them (``index_terms(item_text(item))``: title, summary
+    and the text of the stored content), so the old title's and summary's terms stop matching
+    while the content stays searchable. Ingestion's :func:`~gnews.news.tagging.item_text` is in
+    ``gnews``, so the API needs nothing from ``workers``.
+    """
+    return index_terms(item_text(item.model_copy(update={"title": title, "summary": summary})))
+
+
+# -- news items: changes --------------------------------------------------------------------------
+
+TRANSITIONS: dict[str, tuple[frozenset[ItemStatus], ItemStatus]] = {
+    "approve": (
+        frozenset({ItemStatus.PENDING, ItemStatus.REJECTED, ItemStatus.WITHDRAWN}),
+        ItemStatus.PUBLISHED,
+    ),
+    "reject": (frozenset({ItemStatus.PENDING, ItemStatus.PUBLISHED}), ItemStatus.REJECTED),
+    "withdraw": (frozenset({ItemStatus.PUBLISHED}), ItemStatus.WITHDRAWN),
+}
+
+# Bookkeeping fields: written with a change but left out of its audit entry (which has the actor
+# and the time itself).
+_UNAUDITED = frozenset({"updated_at", "reviewed_by", "reviewed_at", "search_terms"})
+
+
+def _stored(value: Any) -> Any:
+    """``value`` as it is stored and audited (models as dicts, enums as their values)."""
+    if isinstance(value, list):
+        return [_stored(v) for v in value]
+    if isinstance(value, ProvinceTag):
+        return value.model_dump()
+    if isinstance(value, ItemStatus):
+        return value.value
+    if isinstance(value, datetime):
+        return as_utc(value)
+    return value
+
+
+async def _change_item(
+    item: NewsItem, action: str, updates: dict[str, Any], principal: Principal
+) -> NewsItem:
+    """Store ``updates`` to ``item`` if it still has the status it was read with (else 409), and
+    audit the fields that changed. Nothing is written or audited when nothing would change.
+
+    The whole document is replaced, as :func:`gnews.db.store_changes` does (``$set`` would store
+    dates as strings on the embedded server), but only where ``status`` is still the one the
+    rules were checked against: of two editors acting at once, one gets 409.
+    """
+    changed = [
+        key for key, value in updates.items() if _stored(getattr(item, key)) != _stored(value)
+    ]
+    audited = [key for key in changed if key not in _UNAUDITED]
+    if not audited:
+        return item
+    before = {key: _stored(getattr(item, key)) for key in audited}
+    read_status = item.status.value
+    for key, value in updates.items():
+        setattr(item, key, value)
+    item.updated_at = utcnow()
+    try:
+        await NewsItem.find_one({"_id": item.id, "status": read_status}).replace_one(item)
+    except DocumentNotFound:
+        raise ConflictError("the item changed meanwhile; reload it and try again") from None
+    after = {key: _stored(getattr(item, key)) for key in audited}
+    await audit.record(
+        principal, f"news.{action}", "news_item", str(item.id), before=before, after=after
+    )
+    return item
+
+
+def _off_air() -> dict[str, Any]:
+    # An item leaving "published" loses its highlights, so re-approving it later does not bring
+    # back a stale feature, pin or breaking push.
+    return {"featured_until": None, "pinned_until": None, "breaking": False}
+
+
+async def transition(
+    item: NewsItem, action: str, principal: Principal, reason: str | None = None
+) -> NewsItem:
+    """Approve, reject or withdraw ``item``; 409 from a status the action does not apply to."""
+    sources, target = TRANSITIONS[action]
+    if item.status not in sources:
+        allowed = ", ".join(sorted(s.value for s in sources))
+        raise ConflictError(f"cannot {action} an item that is {item.status.value} (only {allowed})")
+    updates: dict[str, Any] = {
+        "status": target,
+        "rejection_reason": reason,
+        "reviewed_by": principal.id,
+        "reviewed_at": utcnow(),
+    }
+    if target is not ItemStatus.PUBLISHED:
+        updates.update(_off_air())
+    return await _change_item(item, action, updates, principal)
+
+
+async def edit_item(item: NewsItem, changes: dict[str, Any], principal: Principal) -> NewsItem:
+    """An editor's corrections (title, summary, categories, provinces; only the fields sent).
+
+    Every field sent joins ``edited_fields``, so re-polls of the feed never overwrite it, with
+    what is derived from it: ``province_tags`` with ``provinces``, ``search_terms`` with
+    ``title`` or ``summary``. New provinces replace the tags with ``editor`` tags naming the
+    editor; an empty list makes the item national. A new title or summary recomputes the search
+    terms (:func:`item_search_terms`).
+    """
+    if not changes:
+        return item
+    updates: dict[str, Any] = {}
+    for field in ("title", "summary", "categories"):
+        if field in changes:
+            updates[field] = changes[field]
+    if "provinces" in changes:
+        codes = list(dict.fromkeys(changes["provinces"]))
+        updates["provinces"] = codes
+        updates["province_tags"] = [
+            ProvinceTag(code=code, reason="editor", detail=principal.id) for code in codes
+        ]
+    edited = [*item.edited_fields, *changes]
+    if "provinces" in changes:
+        edited.append("province_tags")
+    if "title" in changes or "summary" in changes:
+        updates["search_terms"] = item_search_terms(
+            item, changes.get("title", item.title), changes.get("summary", item.summary)
+        )
+        edited.append("search_terms")
+    updates["edited_fields"] = list(dict.fromkeys(edited))
+    return await _change_item(item, "edit", updates, principal)
+
+
+def _require_published(item: NewsItem, what: str) -> None:
+    if item.status is not ItemStatus.PUBLISHED:
+        raise ConflictError(f"only published items may be {what}; this one is {item.status.value}")
+
+
+def check_until(until: datetime) -> datetime:
+    """``until`` in UTC if it is in the future and at most :data:`MAX_HIGHLIGHT` ahead (else 422
+    naming ``until``)."""
+    until = as_utc(until)
+    now = utcnow()
+    if until <= now:
+        raise FieldError("until", "must be in the future")
+    if until > now + MAX_HIGHLIGHT:
+        raise FieldError("until", f"must be at most {MAX_HIGHLIGHT.days} days ahead")
+    return until
+
+
+HIGHLIGHTS = {"feature": "featured_until", "pin": "pinned_until"}
+
+
+async def highlight(
+    item: NewsItem, action: str, until: datetime | None, principal: Principal
+) -> NewsItem:
+    """Feature or pin ``item`` until ``until`` (published items only), or stop (``None``)."""
+    field = HIGHLIGHTS[action]
+    if until is None:
+        return await _change_item(item, f"un{action}", {field: None}, principal)
+    until = check_until(until)
+    _require_published(item, "featured" if action == "feature" else "pinned")
+    return await _change_item(item, action, {field: until}, principal)
+
+
+async def set_breaking(item: NewsItem, breaking: bool, principal: Principal) -> NewsItem:
+    """Mark ``item`` as breaking news (published items only), or stop."""
+    if breaking:
+        _require_published(item, "marked breaking")
+    action = "breaking" if breaking else "unbreaking"
+    return await _change_item(item, action, {"breaking": breaking}, principal)
+
+
+def is_active(until: datetime | None) -> bool:
+    """True while a ``featured_until`` / ``pinned_until`` lies in the future."""
+    return until is not None and as_utc(until) > utcnow()
