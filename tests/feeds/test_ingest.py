@@ -289,7 +289,9 @@ async def test_cron_enqueues_each_due_source_once(client, settings):
         await redis.aclose()
 
 
-def test_gnews_sources_poll_ingests_a_plugin_feed(settings, feed_server):
+async def test_gnews_sources_poll_ingests_a_plugin_feed_readable_through_the_api(
+    client, settings, feed_server
+):
     feed_server.add("/press.xml", fixture_bytes("ega_press_rss.xml"))
     env = {
         **os.environ,
@@ -311,3 +313,13 @@ def test_gnews_sources_poll_ingests_a_plugin_feed(settings, feed_server):
         [*command[:-1], "nope"], env=env, capture_output=True, text=True, timeout=120
     )
     assert unknown.returncode == 1 and "unknown source 'nope'" in unknown.stderr
+    news = (await client.get("/api/v1/news")).json()["items"]
+    assert [item["published_at"][:10] for item in news] == [
+        "2015-08-10",
+        "2015-05-19",
+        "2014-07-24",
+    ]
+    assert news[1]["provinces"][0] == "TH-60" and news[0]["provinces"] == ["TH-10"]
+    assert all("<script" not in item["content_html"] for item in news)
+    nakhon_sawan = await client.get("/api/v1/news", params={"province": "TH-60"})
+    assert [item["id"] for item in nakhon_sawan.json()["items"]] == [news[1]["id"]]
