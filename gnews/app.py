@@ -168,7 +168,6 @@ def create_app(
                     ),
                 }
             ),
-            security=[{"BearerToken": []}, {"ApiKey": []}],
         ),
         state=State({"settings": settings, "plugins": plugins}),
         logging_config=None,  # ours (gnews.logs) is configured above; Litestar's would replace it

@@ -11,7 +11,7 @@ from litestar.params import FromQuery, QueryParameter
 from pydantic import BaseModel, Field
 from pymongo import DESCENDING, IndexModel
 
-from gnews.accounts.guards import Principal, requires
+from gnews.accounts.guards import BEARER, Principal, requires
 from gnews.accounts.models import Role
 from gnews.clock import UtcDateTime, utcnow
 from gnews.pagination import Cursor, Limit, Page, check_limit, page_by_id
@@ -83,6 +83,7 @@ class AuditController(Controller):
     path = "/api/v1/audit"
     tags = ["audit"]
     guards = [requires(Role.ADMIN, api_keys=False)]
+    security = BEARER
 
     @get("/", summary="List audit-log entries, newest first")
     async def list_entries(

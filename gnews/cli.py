@@ -103,7 +103,7 @@ def serve(host: str | None, port: int | None) -> None:
 
 @main.command()
 def worker() -> None:
-    """Run the arq worker only: feed polling, push fan-out, scheduled jobs."""
+    """Run the arq worker only: feed polling and scheduled jobs."""
     from arq.worker import Worker
 
     from gnews.logs import configure_logging
@@ -241,7 +241,9 @@ def sources_poll(slugs: tuple[str, ...], poll_all: bool, concurrency: int) -> No
             click.echo(f"unknown source {slug!r}", err=True)
         ok = len(chosen) == len(set(slugs)) or poll_all
         limit = asyncio.Semaphore(max(1, concurrency))
-        async with make_feed_client() as client:
+        async with make_feed_client(
+            allow_private_networks=settings.feed_allow_private_networks
+        ) as client:
 
             async def poll_one(source: Source) -> PollOutcome:
                 if not source.enabled:
@@ -318,6 +320,11 @@ def check(check_worker: bool) -> None:
             await redis.aclose()
         return problems
 
+    if mongodb_uri is None and redis_url is None:
+        click.echo(
+            "nothing to check: start `gnews dev`, or set GNEWS_MONGODB_URI and GNEWS_REDIS_URL"
+        )
+        sys.exit(1)
     problems = asyncio.run(probe())
     for problem in problems:
         click.echo(f"problem: {problem}", err=True)

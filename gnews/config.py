@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     plugins: Annotated[list[str], NoDecode] = []
     disabled_plugins: Annotated[list[str], NoDecode] = []
     cors_origins: Annotated[list[str], NoDecode] = []
+    feed_allow_private_networks: bool = False
     max_request_body_bytes: int = Field(1_048_576, ge=1024)
     jwt_ttl_seconds: int = Field(3600, ge=60, le=30 * 86400)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -123,11 +124,12 @@ class Settings(BaseSettings):
 def _describe(error: ValidationError) -> str:
     first = error.errors()[0]
     field = ".".join(str(part) for part in first["loc"])
-    name = f"GNEWS_{field.upper()}" if field else "configuration"
     message = first["msg"].removeprefix("Value error, ")
+    if not field:
+        return message
     value = first.get("input")
     shown = "" if field == "secret_key" or isinstance(value, dict) else f" (got {value!r})"
-    return f"{name}: {message}{shown}"
+    return f"GNEWS_{field.upper()}: {message}{shown}"
 
 
 def load_settings(**overrides: object) -> Settings:

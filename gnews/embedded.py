@@ -260,6 +260,8 @@ def clear_runtime(data_dir: Path) -> None:
 
 def running_dev(data_dir: Path) -> DevRuntime | None:
     """The running ``gnews dev`` of this data dir, or None when none is running."""
+    if not run_dir(data_dir).is_dir():
+        return None
     lock = DevLock(data_dir)
     if lock.acquire():
         lock.release()

@@ -99,7 +99,8 @@ def _fields_of(extra: Any) -> list[dict[str, Any]]:
         if isinstance(item, dict) and ("key" in item or "message" in item):
             field = {"field": item.get("key") or "", "message": item.get("message", "")}
             if item.get("source"):
-                field["source"] = str(item["source"])
+                source = item["source"]
+                field["source"] = str(getattr(source, "value", source))
             fields.append(field)
     return fields
 
@@ -129,7 +130,9 @@ RETRY_AFTER = {"Retry-After": "5"}
 
 def handle_mongodb_down(request: Request, exc: Exception) -> Response[dict[str, Any]]:
     """MongoDB unreachable (or not yet initialised): 503, the client may retry."""
-    log.warning("mongodb unavailable", error=str(exc).splitlines()[0][:200])
+    log.warning(
+        "mongodb unavailable", error=(str(exc).splitlines() or [type(exc).__name__])[0][:200]
+    )
     return error_response(request, 503, MONGODB_DOWN, headers=RETRY_AFTER)
 
 

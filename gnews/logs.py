@@ -29,7 +29,10 @@ def configure_logging(*, json: bool, level: str = "INFO") -> None:
     renderer = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
         if json
-        else structlog.dev.ConsoleRenderer(colors=False)
+        # Plain tracebacks: rich ones print local variables, bearer tokens among them.
+        else structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
     )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

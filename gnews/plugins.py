@@ -14,16 +14,18 @@ import inspect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import pluggy
 import structlog
+from pydantic import BaseModel, ValidationError
 
 from gnews import hookspecs
 
 log = structlog.get_logger(__name__)
 
 ENTRY_POINT_GROUP = "gnews"
+S = TypeVar("S", bound=BaseModel)
 
 # Core behaviour that is itself written as plugins (dogfooding: no private back door).
 DEFAULT_PLUGINS: tuple[str, ...] = ("gnews.news.tagging",)
@@ -133,6 +135,20 @@ class PluginManager(pluggy.PluginManager):
             if value is not None:
                 results.append(HookResult(impl.plugin_name, value))
         return results
+
+    def collect(self, hook_name: str, spec_type: type[S]) -> list[tuple[str, S]]:
+        """Every declaration a hook returns, validated as ``spec_type``, with its plugin's name.
+
+        A declaration that does not validate is reported with the plugin's name and skipped.
+        """
+        declared = []
+        for result in self.call_each(hook_name):
+            for item in result.value:
+                try:
+                    declared.append((result.plugin, spec_type.model_validate(item)))
+                except ValidationError as error:
+                    self.record_failure(result.plugin, error, hook_name)
+        return declared
 
     async def call_each_async(self, hook_name: str, **kwargs: Any) -> list[HookResult]:
         """Like :meth:`call_each`, awaiting implementations that are coroutines."""

@@ -35,7 +35,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         ctx["settings"] = settings
         ctx["mongo_client"] = mongo_client(settings.mongodb_uri, timeout_ms=settings.db_timeout_ms)
         ctx["plugins"] = build_plugin_manager(settings.plugins, disabled=settings.disabled_plugins)
-        ctx["http"] = make_feed_client()
+        ctx["http"] = make_feed_client(allow_private_networks=settings.feed_allow_private_networks)
         await asyncio.to_thread(warm_up)
         ctx["init_retry"] = await init_documents(
             ctx["mongo_client"], settings.mongodb_db, document_models()

@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from gnews import audit
-from gnews.accounts.guards import Principal, requires
+from gnews.accounts.guards import BEARER, BEARER_OR_API_KEY, Principal, requires
 from gnews.accounts.models import ApiKey, Role, User
 from gnews.accounts.security import hash_password, issue_token, new_api_key, verify_password
 from gnews.accounts.service import (
@@ -137,7 +137,7 @@ class AuthController(Controller):
             user=UserOut.of(user),
         )
 
-    @get("/me", guards=[requires()], summary="The caller")
+    @get("/me", guards=[requires()], security=BEARER_OR_API_KEY, summary="The caller")
     async def me(self, principal: NamedDependency[Principal]) -> MeOut:
         """The signed-in user, or the agency an API key belongs to."""
         user = None
@@ -176,6 +176,7 @@ class UserController(Controller):
     path = "/api/v1/users"
     tags = ["users"]
     guards = [requires(Role.ADMIN, api_keys=False)]
+    security = BEARER
 
     @get("/", summary="List accounts")
     async def list_users(
@@ -274,6 +275,7 @@ class ApiKeyController(Controller):
     path = "/api/v1/agencies/{code:str}/api-keys"
     tags = ["api keys"]
     guards = [requires(Role.ADMIN, Role.AGENCY, api_keys=False)]
+    security = BEARER
 
     @staticmethod
     async def _own_agency(code: str, principal: NamedDependency[Principal]) -> None:

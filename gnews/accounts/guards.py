@@ -28,6 +28,10 @@ from gnews.config import Settings
 from gnews.db import store_changes
 
 Guard = Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]
+
+# OpenAPI security requirements of guarded routes (public routes declare none).
+BEARER = [{"BearerToken": []}]
+BEARER_OR_API_KEY = [{"BearerToken": []}, {"ApiKey": []}]
 _STATE_KEY = "principal"
 API_KEY_TOUCH_INTERVAL = timedelta(minutes=5)
 

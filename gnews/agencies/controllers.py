@@ -9,7 +9,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
 from gnews import audit
-from gnews.accounts.guards import Principal, requires
+from gnews.accounts.guards import BEARER, Principal, requires
 from gnews.accounts.models import Role
 from gnews.agencies.models import Agency
 from gnews.clock import UtcDateTime, utcnow
@@ -96,7 +96,12 @@ class AgencyController(Controller):
         """The agency with this code."""
         return AgencyOut.of(await get_agency_or_404(code))
 
-    @post("/", guards=[requires(Role.ADMIN, api_keys=False)], summary="Create an agency")
+    @post(
+        "/",
+        guards=[requires(Role.ADMIN, api_keys=False)],
+        security=BEARER,
+        summary="Create an agency",
+    )
     async def create_agency(
         self, data: JSONBody[AgencyIn], principal: NamedDependency[Principal]
     ) -> AgencyOut:
@@ -108,7 +113,12 @@ class AgencyController(Controller):
         await audit.record(principal, "agency.create", "agency", agency.code, after=values)
         return AgencyOut.of(agency)
 
-    @patch("/{code:str}", guards=[requires(Role.ADMIN, api_keys=False)], summary="Change an agency")
+    @patch(
+        "/{code:str}",
+        guards=[requires(Role.ADMIN, api_keys=False)],
+        security=BEARER,
+        summary="Change an agency",
+    )
     async def update_agency(
         self,
         code: FromPath[str],

@@ -17,7 +17,7 @@ class Agency(Document):
     name_th: str
     name_en: str
     website: str | None = None
-    trusted: bool = False  # its plugin-contributed content is published without review
+    trusted: bool = False  # its plugins' GAC listings are published without review
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import structlog
-from pydantic import ValidationError
 from pymongo.errors import DuplicateKeyError
 
 from gnews.agencies.models import Agency
@@ -20,19 +19,13 @@ async def sync_plugin_agencies(plugins: PluginManager) -> list[str]:
     declaration is reported with the plugin's name and skipped.
     """
     created = []
-    for result in plugins.call_each("gnews_agencies"):
-        for declared in result.value:
-            try:
-                spec = AgencySpec.model_validate(declared)
-            except ValidationError as error:
-                plugins.record_failure(result.plugin, error, "gnews_agencies")
-                continue
-            if await Agency.find_one(Agency.code == spec.code):
-                continue
-            try:
-                await Agency(**spec.model_dump(mode="json")).insert()
-            except DuplicateKeyError:
-                continue  # another replica created it at the same moment
-            log.info("agency created from plugin", agency=spec.code, plugin=result.plugin)
-            created.append(spec.code)
+    for plugin, spec in plugins.collect("gnews_agencies", AgencySpec):
+        if await Agency.find_one(Agency.code == spec.code):
+            continue
+        try:
+            await Agency(**spec.model_dump(mode="json")).insert()
+        except DuplicateKeyError:
+            continue  # another replica created it at the same moment
+        log.info("agency created from plugin", agency=spec.code, plugin=plugin)
+        created.append(spec.code)
     return created

@@ -20,7 +20,7 @@ from pydantic import (
     field_validator,
 )
 
-from gnews.accounts.guards import Principal, requires
+from gnews.accounts.guards import BEARER, BEARER_OR_API_KEY, Principal, requires
 from gnews.accounts.models import Role
 from gnews.clock import UtcDateTime
 from gnews.errors import ConflictError, FieldError
@@ -130,6 +130,7 @@ class SourceController(Controller):
     path = "/api/v1/sources"
     tags = ["sources"]
     guards = [requires(Role.ADMIN, Role.EDITOR, Role.AGENCY)]
+    security = BEARER_OR_API_KEY
 
     @get("/", summary="List sources with their health")
     async def list_sources(
@@ -282,6 +283,7 @@ class EditorialController(Controller):
     path = "/api/v1/editorial"
     tags = ["editorial"]
     guards = [requires(Role.ADMIN, Role.EDITOR, api_keys=False)]
+    security = BEARER
 
     @get("/queue", summary="Items waiting for review, oldest first")
     async def queue(

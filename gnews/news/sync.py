@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import structlog
-from pydantic import ValidationError
+from pymongo.errors import DuplicateKeyError
 
 from gnews.agencies.models import agency_exists
 from gnews.clock import utcnow
@@ -41,30 +41,24 @@ class SourceSyncReport:
 async def sync_plugin_sources(plugins: PluginManager) -> SourceSyncReport:
     """Create or update each declared source; disable (never delete) undeclared ones.
 
-    Sources of a plugin whose hook raised this time are left as they are: a transient error
-    in a plugin must not switch its feeds off.
+    Sources of a plugin whose hook raised (or returned an invalid declaration) this time are
+    left as they are: a transient error in a plugin must not switch its feeds off.
     """
     report = SourceSyncReport()
     failures_before = len(plugins.failures)
-    results = plugins.call_each("gnews_news_sources")
-    raised = {f.plugin for f in plugins.failures[failures_before:]}
+    collected = plugins.collect("gnews_news_sources", NewsSourceSpec)
+    raised = {f.plugin for f in plugins.failures[failures_before:] if f.hook is not None}
     declared: set[tuple[str, str]] = set()
-    for result in results:
-        for item in result.value:
-            try:
-                spec = NewsSourceSpec.model_validate(item)
-            except ValidationError as error:
-                plugins.record_failure(result.plugin, error, "gnews_news_sources")
-                continue
-            if not await agency_exists(spec.agency):
-                plugins.record_failure(
-                    result.plugin,
-                    ValueError(f"source {spec.slug!r}: unknown agency {spec.agency!r}"),
-                    "gnews_news_sources",
-                )
-                continue
-            declared.add((result.plugin, spec.slug))
-            await _upsert(result.plugin, spec, report)
+    for plugin, spec in collected:
+        if not await agency_exists(spec.agency):
+            plugins.record_failure(
+                plugin,
+                ValueError(f"source {spec.slug!r}: unknown agency {spec.agency!r}"),
+                "gnews_news_sources",
+            )
+            continue
+        declared.add((plugin, spec.slug))
+        await _upsert(plugin, spec, report)
     stale = Source.find(
         {"origin": {"$nin": [API_ORIGIN, *raised]}, "declared": True},
     )
@@ -85,9 +79,12 @@ async def _upsert(plugin: str, spec: NewsSourceSpec, report: SourceSyncReport) -
     source = await Source.find_one(Source.origin == plugin, Source.slug == spec.slug)
     name = f"{plugin}/{spec.slug}"
     if source is None:
-        await Source(
-            origin=plugin, slug=spec.slug, trusted=spec.trusted, enabled=spec.enabled, **values
-        ).insert()
+        try:
+            await Source(
+                origin=plugin, slug=spec.slug, trusted=spec.trusted, enabled=spec.enabled, **values
+            ).insert()
+        except DuplicateKeyError:
+            return  # another API replica created it at the same moment
         report.created.append(name)
         return
     changes = {k: v for k, v in values.items() if getattr(source, k) != v}

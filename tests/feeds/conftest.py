@@ -32,7 +32,9 @@ def feed_server() -> Iterator[FeedServer]:
 @pytest.fixture
 async def feed_client() -> AsyncIterator[httpx.AsyncClient]:
     """A feed client with short timeouts so failure tests stay fast."""
-    client = make_feed_client(connect_timeout=0.5, read_timeout=0.5, max_redirects=3)
+    client = make_feed_client(
+        connect_timeout=0.5, read_timeout=0.5, max_redirects=3, allow_private_networks=True
+    )
     try:
         yield client
     finally:

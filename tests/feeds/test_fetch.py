@@ -245,7 +245,7 @@ async def test_redirect_chain_longer_than_limit(feed_server: FeedServer) -> None
     for i in range(6):
         feed_server.redirect(f"/r{i}", f"/r{i + 1}")
     feed_server.add("/r6", RSS)
-    client = make_feed_client(max_redirects=5)
+    client = make_feed_client(max_redirects=5, allow_private_networks=True)
     try:
         error = await fetch_error(client, feed_server.url("/r0"))
         assert error.kind == "too_many_redirects"
@@ -400,3 +400,20 @@ async def test_fetch_error_is_never_a_raw_httpx_exception(feed_client) -> None:
     error = await fetch_error(feed_client, f"http://127.0.0.1:{unused_port()}/")
     assert not isinstance(error, httpx.HTTPError)
     assert isinstance(error.__cause__, httpx.HTTPError)  # kept for logs
+
+
+async def test_private_and_local_destinations_are_refused_by_default(feed_server):
+    feed_server.add("/rss.xml", b"<rss/>")
+    feed_server.redirect("/hop", "/rss.xml")
+    async with make_feed_client() as client:
+        for url in (
+            feed_server.url("/rss.xml"),
+            feed_server.url("/hop"),
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[::1]:9/x",
+        ):
+            with pytest.raises(FetchError) as caught:
+                await fetch_feed(client, url)
+            assert caught.value.kind == "blocked", url
+            assert "private or local address" in str(caught.value)
+    assert feed_server.requests_to("/rss.xml") == []

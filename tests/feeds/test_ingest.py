@@ -301,6 +301,7 @@ async def test_gnews_sources_poll_ingests_a_plugin_feed_readable_through_the_api
         "GNEWS_DATA_DIR": str(settings.data_dir),
         "GNEWS_PLUGINS": f"{PLUGINS}.declaring",
         "GNEWS_DISABLED_PLUGINS": "ega,nakhonsawan",  # their real feeds are never reached
+        "GNEWS_FEED_ALLOW_PRIVATE_NETWORKS": "true",  # the feed is on loopback
         "GNEWS_TEST_FEED_URL": feed_server.url("/press.xml"),
     }
     command = [sys.executable, "-m", "gnews", "sources", "poll", "--all"]

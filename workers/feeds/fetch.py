@@ -12,6 +12,7 @@ escapes.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
 import ssl
 import zlib
@@ -39,6 +40,7 @@ DEFAULT_USER_AGENT = "G-News feed fetcher (+https://www.ega.or.th)"
 FETCH_ERROR_KINDS = frozenset(
     {
         "invalid_url",
+        "blocked",
         "dns",
         "connect",
         "timeout",
@@ -104,15 +106,53 @@ class FetchError(Exception):
         return f"FetchError(kind={self.kind!r}, message={str(self)!r})"
 
 
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    return not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_multicast
+        or ip.is_unspecified
+    )
+
+
+async def _refuse_private_destinations(request: httpx.Request) -> None:
+    """Agencies and API keys choose feed URLs: never let one make the worker fetch an internal
+    address (loopback, private ranges, link-local cloud metadata…). Checked on every redirect
+    hop. A name that does not resolve is left to the connection to report."""
+    host = request.url.host
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return
+    blocked = sorted({info[4][0] for info in infos if not _is_public(info[4][0])})
+    if blocked:
+        url = str(request.url)
+        raise FetchError(
+            "blocked",
+            f"{url}: refused to fetch from a private or local address ({', '.join(blocked)})",
+            url=url,
+        )
+
+
 def make_feed_client(
     *,
     connect_timeout: float = 5.0,
     read_timeout: float = 20.0,
     max_redirects: int = 5,
     user_agent: str = DEFAULT_USER_AGENT,
+    allow_private_networks: bool = False,
 ) -> httpx.AsyncClient:
-    """Create the client shared by all feed fetches of a worker (close it with ``aclose()``)."""
+    """Create the client shared by all feed fetches of a worker (close it with ``aclose()``).
+
+    Feeds on private or local addresses are refused unless ``allow_private_networks``
+    (GNEWS_FEED_ALLOW_PRIVATE_NETWORKS: tests, benchmarks, intranet deployments).
+    """
+    hooks = {} if allow_private_networks else {"request": [_refuse_private_destinations]}
     return httpx.AsyncClient(
+        event_hooks=hooks,
         follow_redirects=True,
         max_redirects=max_redirects,
         timeout=httpx.Timeout(

@@ -49,13 +49,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import feedparser
 
 from gnews.thai_dates import correct_buddhist_era, find_date_in_text, parse_thai_datetime
 from workers.feeds.encoding import decode_feed
-from workers.feeds.sanitize import html_to_text, sanitize_html
+from workers.feeds.sanitize import html_to_text, is_http_url, sanitize_html
 
 __all__ = [
     "EARLIEST_PLAUSIBLE",
@@ -125,7 +125,7 @@ def parse_feed(
         raise FeedParseError("not a feed: the response body is empty")
 
     text = decode_feed(body, content_type)
-    if base_url and not _is_http_url(base_url):
+    if base_url and not is_http_url(base_url):
         base_url = None
     # feedparser gets UTF-8 bytes declared as UTF-8 (a str would be taken for a URL or a file
     # name). No base URL is given to it: it would also "resolve" guids ("item-1" ->
@@ -438,14 +438,6 @@ def _get(obj: Mapping[str, Any], key: str) -> Any:
     return dict.get(obj, key) if isinstance(obj, dict) else obj.get(key)
 
 
-def _is_http_url(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
-
-
 def _absolute_http_url(url: str | None, base: str | None) -> str | None:
     if not url or not isinstance(url, str):
         return None
@@ -457,7 +449,7 @@ def _absolute_http_url(url: str | None, base: str | None) -> str | None:
             url = urljoin(base, url)
         except ValueError:
             return None
-    return url if _is_http_url(url) else None
+    return url if is_http_url(url) else None
 
 
 def _sha256(parts: list[Any]) -> str:

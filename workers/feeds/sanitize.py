@@ -69,7 +69,7 @@ def sanitize_html(html: str, *, base_url: str | None = None) -> str:
     """Sanitise ``html`` for display in the app; relative URLs resolved against ``base_url``."""
     if not html or not html.strip():
         return ""
-    base = base_url if base_url and _is_http_url(base_url) else None
+    base = base_url if base_url and is_http_url(base_url) else None
     cleaned = _cleaner(base).clean(html)
     cleaned = _IMG_WITHOUT_SRC_RE.sub("", cleaned)
     return cleaned.strip()
@@ -102,7 +102,8 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
-def _is_http_url(url: str) -> bool:
+def is_http_url(url: str) -> bool:
+    """True for an absolute http(s) URL with a host."""
     try:
         parts = urlsplit(url)
     except ValueError:
