@@ -324,3 +324,29 @@ async def test_gnews_sources_poll_ingests_a_plugin_feed_readable_through_the_api
     assert all("<script" not in item["content_html"] for item in news)
     nakhon_sawan = await client.get("/api/v1/news", params={"province": "TH-60"})
     assert [item["id"] for item in nakhon_sawan.json()["items"]] == [news[1]["id"]]
+
+
+async def test_a_real_arq_worker_runs_the_cron_and_poll_jobs(client, settings, feed_server):
+    from arq.worker import Worker
+
+    from gnews.app import document_models
+    from gnews.db import init_documents, mongo_client
+    from workers.settings import worker_settings
+
+    feed_server.add("/press.xml", fixture_bytes("ega_press_rss.xml"))
+    source = await make_source(feed_server.url("/press.xml"))
+    settings = settings.model_copy(
+        update={"feed_allow_private_networks": True, "disabled_plugins": ["ega", "nakhonsawan"]}
+    )
+    worker = Worker(**{**worker_settings(settings), "burst": True, "handle_signals": False})
+    try:
+        await worker.main()  # the start-up cron enqueues the due source; the poll job runs
+    finally:
+        await worker.close()
+    # The worker bound beanie's (process-wide) documents to its own client, now closed.
+    mongo = mongo_client(settings.mongodb_uri)
+    await init_documents(mongo, settings.mongodb_db, document_models())
+    assert worker.jobs_complete >= 2 and worker.jobs_failed == 0
+    assert await NewsItem.find(NewsItem.source_id == str(source.id)).count() == 3
+    assert (await Source.get(source.id)).last_success_at is not None
+    await mongo.close()
