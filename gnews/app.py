@@ -18,7 +18,16 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from redis.asyncio import Redis
 
+from appcenter.controllers import (
+    AgencyAppsController,
+    CatalogueController,
+    ListingController,
+    ReviewQueueController,
+)
+from appcenter.models import AppListing
+from appcenter.sync import sync_plugin_listings
 from gnews import __version__
 from gnews.accounts.controllers import ApiKeyController, AuthController, UserController
 from gnews.accounts.guards import provide_optional_principal, provide_principal
@@ -29,6 +38,8 @@ from gnews.agencies.sync import sync_plugin_agencies
 from gnews.audit import AuditController, AuditEntry
 from gnews.config import ConfigurationError, Settings, load_settings
 from gnews.db import init_documents, mongo_client, redis_client
+from gnews.devices.controllers import DeviceController
+from gnews.devices.models import Device
 from gnews.errors import (
     EXCEPTION_HANDLERS,
     MONGODB_DOWN,
@@ -40,13 +51,26 @@ from gnews.logs import configure_logging, request_context_middleware
 from gnews.news.controllers import EditorialController, NewsController, SourceController
 from gnews.news.models import NewsItem, Source
 from gnews.news.sync import sync_plugin_sources
+from gnews.notifications.controllers import InboxController, NotificationController
+from gnews.notifications.models import InboxEntry, Notification
 from gnews.plugins import PluginManager, build_plugin_manager
 from gnews.provinces_api import ReferenceController
 
 
 def document_models() -> list[type[Document]]:
     """Every beanie document of the system (the API and the worker bind the same set)."""
-    return [User, ApiKey, Agency, AuditEntry, Source, NewsItem]
+    return [
+        User,
+        ApiKey,
+        Agency,
+        AuditEntry,
+        Source,
+        NewsItem,
+        AppListing,
+        Device,
+        Notification,
+        InboxEntry,
+    ]
 
 
 def route_handlers() -> list[type | Router]:
@@ -62,6 +86,13 @@ def route_handlers() -> list[type | Router]:
             SourceController,
             EditorialController,
             NewsController,
+            DeviceController,
+            InboxController,
+            NotificationController,
+            ListingController,
+            ReviewQueueController,
+            CatalogueController,
+            AgencyAppsController,
         ],
         opt={NEEDS_DATABASE: True},
     )
@@ -80,10 +111,12 @@ async def refuse_until_database_ready(request: Request) -> None:
         raise ServiceUnavailableError(MONGODB_DOWN, headers=RETRY_AFTER)
 
 
-async def sync_plugin_data(plugins: PluginManager) -> None:
-    """Bring what plugins declare (agencies, news sources) into the database; run at start-up."""
+async def sync_plugin_data(plugins: PluginManager, *, redis: Redis | None = None) -> None:
+    """Bring what plugins declare (agencies, news sources, app listings) into the database; run
+    at start-up. ``redis``: the response cache to invalidate when listings changed."""
     await sync_plugin_agencies(plugins)
     await sync_plugin_sources(plugins)
+    await sync_plugin_listings(plugins, redis=redis)
 
 
 def _lifespan(settings: Settings, plugins: PluginManager):
@@ -99,7 +132,7 @@ def _lifespan(settings: Settings, plugins: PluginManager):
 
         async def on_database_ready() -> None:
             state.documents_ready.set()
-            await sync_plugin_data(plugins)
+            await sync_plugin_data(plugins, redis=state.redis)
 
         retry = await init_documents(
             state.mongo_client, settings.mongodb_db, document_models(), on_database_ready
@@ -165,6 +198,12 @@ def create_app(
                     ),
                     "ApiKey": SecurityScheme(
                         type="apiKey", name="X-API-Key", security_scheme_in="header"
+                    ),
+                    "DeviceSecret": SecurityScheme(
+                        type="apiKey",
+                        name="Authorization",
+                        security_scheme_in="header",
+                        description="`Device <secret>`, the secret registration returned",
                     ),
                 }
             ),

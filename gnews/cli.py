@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import click
@@ -115,13 +116,74 @@ def worker() -> None:
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--fcm-port", type=int, default=8470, show_default=True, help="0: a free port.")
+@click.option("--apns-port", type=int, default=8471, show_default=True, help="0: a free port.")
+@click.option(
+    "--credentials-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the dev service-account file and APNs key are [default: <data dir>/emulators].",
+)
+@click.option("--apns-tls", is_flag=True, help="APNs over TLS (self-signed, cert written there).")
+@click.option("--rate-429", type=float, default=0.0, help="Share of requests answered 429.")
+@click.option("--rate-503", type=float, default=0.0, help="Share of requests answered 503.")
+@click.option("--retry-after", type=int, default=1, show_default=True, help="Seconds, on those.")
+@click.option("--latency-ms", type=float, default=0.0, help="Added before every answer.")
+@click.option("--unregistered-prefix", default=None, help="Tokens starting so are unregistered.")
+def emulators(
+    host: str,
+    fcm_port: int,
+    apns_port: int,
+    credentials_dir: Path | None,
+    apns_tls: bool,
+    rate_429: float,
+    rate_503: float,
+    retry_after: int,
+    latency_ms: float,
+    unregistered_prefix: str | None,
+) -> None:
+    """Run the FCM and APNs emulators until Ctrl-C (see docs/push.md).
+
+    Prints the GNEWS_* variables that point the push transports at them. Faults can also be
+    changed while running: POST /_emulator/{fcm,apns}/faults on the FCM port.
+    """
+    from gnews.emulators.faults import Faults
+    from gnews.emulators.suite import run_emulators
+
+    try:
+        faults = Faults(
+            rate_429=rate_429,
+            rate_503=rate_503,
+            retry_after=retry_after,
+            latency=latency_ms / 1000,
+            unregistered_prefix=unregistered_prefix,
+        )
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    try:
+        run_emulators(
+            credentials_dir or _settings().data_dir / "emulators",
+            host=host,
+            fcm_port=fcm_port,
+            apns_port=apns_port,
+            apns_tls=apns_tls,
+            faults=faults,
+        )
+    except OSError as error:
+        _fail(f"cannot start the emulators: {error}")
+
+
+@main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def plugins(as_json: bool) -> None:
     """List loaded plugins, their versions and the hooks each implements."""
     from gnews.plugins import build_plugin_manager
+    from workers.push import register_builtin_transports
 
     settings = _settings()
     manager = build_plugin_manager(settings.plugins, disabled=settings.disabled_plugins)
+    register_builtin_transports(manager)  # the worker's built-in plugin (FCM and APNs)
     infos = manager.describe()
     if as_json:
         click.echo(

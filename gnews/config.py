@@ -6,6 +6,7 @@ clear line (see :func:`load_settings`).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from functools import cached_property
@@ -51,10 +52,40 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
     db_timeout_ms: int = Field(2000, ge=100, le=60_000)
+    # Citizen API budgets, per client IP (IPv6: per /64) and minute, kept in Redis; 0 = no limit.
+    rate_limit_registrations: int = Field(20, ge=0)
+    rate_limit_reads: int = Field(600, ge=0)
+    trusted_proxies: Annotated[list[str], NoDecode] = []
+    # Push gateways (docs/push.md). The endpoints default to the real Google and Apple hosts;
+    # `gnews dev` points them at its emulators when neither endpoint nor credentials are set.
+    fcm_endpoint: str = "https://fcm.googleapis.com"
+    fcm_credentials: Path | None = None
+    apns_endpoint: str = "https://api.push.apple.com"
+    apns_key_file: Path | None = None
+    apns_key_id: str | None = None
+    apns_team_id: str | None = None
+    apns_topic: str | None = None
 
-    _split_lists = field_validator("plugins", "disabled_plugins", "cors_origins", mode="before")(
-        _split_csv
-    )
+    _split_lists = field_validator(
+        "plugins", "disabled_plugins", "cors_origins", "trusted_proxies", mode="before"
+    )(_split_csv)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP address or network: {entry!r}") from None
+        return value
+
+    @field_validator("fcm_endpoint", "apns_endpoint")
+    @classmethod
+    def _check_push_endpoint(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// (or http:// for an emulator)")
+        return value.rstrip("/")
 
     @field_validator("mongodb_uri")
     @classmethod

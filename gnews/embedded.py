@@ -206,6 +206,61 @@ def start_redis(data_dir: Path, port: int | None = None, *, persist: bool = True
     return ServerProcess("redis", f"redis://127.0.0.1:{port}/0", process)
 
 
+@dataclass(slots=True)
+class PushEmulatorProcess:
+    """The ``gnews emulators`` child of ``gnews dev`` and what the transports need to use it."""
+
+    server: ServerProcess
+    fcm_url: str
+    apns_url: str
+    credentials_dir: Path
+
+    def env(self, *, fcm: bool = True, apns: bool = True) -> dict[str, str]:
+        """GNEWS_* variables pointing the FCM and/or APNs transports at the emulators."""
+        from gnews.emulators.credentials import APNS_KEY_FILE, SERVICE_ACCOUNT_FILE, DevCredentials
+
+        credentials = DevCredentials(
+            self.credentials_dir / SERVICE_ACCOUNT_FILE, self.credentials_dir / APNS_KEY_FILE
+        )
+        return credentials.env(self.fcm_url if fcm else None, self.apns_url if apns else None)
+
+
+def start_push_emulators(data_dir: Path) -> PushEmulatorProcess:
+    """Start the FCM and APNs emulators (``gnews emulators``) on free loopback ports; their dev
+    credentials are kept under ``data_dir/emulators``."""
+    fcm_port = free_port()
+    apns_port = free_port()
+    while apns_port == fcm_port:
+        apns_port = free_port()
+    credentials_dir = data_dir / "emulators"
+    log_file = data_dir / "log" / "emulators.log"
+    argv = [
+        sys.executable,
+        "-m",
+        "gnews",
+        "emulators",
+        "--host",
+        "127.0.0.1",
+        "--fcm-port",
+        str(fcm_port),
+        "--apns-port",
+        str(apns_port),
+        "--credentials-dir",
+        str(credentials_dir),
+    ]
+    process = spawn(argv, log_file=log_file)
+    _wait_until(
+        lambda: _accepts_connections(fcm_port) and _accepts_connections(apns_port),
+        process,
+        "push gateway emulators",
+        log_file,
+    )
+    server = ServerProcess("emulators", f"http://127.0.0.1:{fcm_port}", process)
+    return PushEmulatorProcess(
+        server, f"http://127.0.0.1:{fcm_port}", f"http://127.0.0.1:{apns_port}", credentials_dir
+    )
+
+
 def run_dir(data_dir: Path) -> Path:
     """Where ``gnews dev`` keeps its lock and runtime file."""
     return data_dir / "run"

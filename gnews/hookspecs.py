@@ -13,13 +13,29 @@ from typing import Any
 
 import pluggy
 
-from gnews.specs import AgencySpec, AppListingSpec, NewsSourceSpec
+from gnews.specs import (
+    AgencySpec,
+    AppListingSpec,
+    NewsSourceSpec,
+    PushMessage,
+    PushOutcome,
+    PushTransport,
+)
 
 PROJECT = "gnews"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
-__all__ = ["AgencySpec", "AppListingSpec", "NewsSourceSpec", "hookimpl", "hookspec"]
+__all__ = [
+    "AgencySpec",
+    "AppListingSpec",
+    "NewsSourceSpec",
+    "PushMessage",
+    "PushOutcome",
+    "PushTransport",
+    "hookimpl",
+    "hookspec",
+]
 
 
 @hookspec
@@ -50,3 +66,14 @@ def gnews_item_provinces(item: Any) -> Iterable[str] | None:
 @hookspec
 def gnews_startup(app: Any) -> None:
     """Called once when the API has started, with the Litestar app; may be a coroutine."""
+
+
+@hookspec
+def gnews_push_transports(settings: Any) -> Iterable[PushTransport] | None:
+    """Return push transports (see :class:`gnews.specs.PushTransport`) for the worker to send with.
+
+    Called once at worker start-up with the settings. One transport per ``platform``: the first
+    answer for a platform wins (plugins are asked before the built-in FCM and APNs transports,
+    so a plugin may replace one); return None or nothing for a channel that is not configured.
+    Open connections lazily, on the first ``send``: a transport that loses is dropped unclosed.
+    """

@@ -45,8 +45,9 @@ def json_response(
 ) -> Response[bytes]:
     """A JSON response with ETag and Cache-Control; 304 when ``If-None-Match`` matches."""
     etag = etag_of(body)
+    # None, not False: Litestar writes every boolean directive that is not None.
     cache_control = CacheControlHeader(
-        max_age=max_age, public=public, private=not public, must_revalidate=True
+        max_age=max_age, public=public or None, private=(not public) or None, must_revalidate=True
     ).to_header()
     headers = {"ETag": etag, "Cache-Control": cache_control, "Vary": "Accept-Language"}
     if _matches(request, etag):

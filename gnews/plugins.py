@@ -169,7 +169,7 @@ class PluginManager(pluggy.PluginManager):
 
 def _module_version(module: ModuleType) -> str | None:
     top = module.__name__.split(".")[0]
-    if top == "gnews":
+    if top in ("gnews", "workers"):  # this distribution's own packages
         from gnews import __version__
 
         return __version__

@@ -6,7 +6,7 @@ instead of corrupting stored data.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
@@ -26,6 +26,11 @@ class AgencySpec(BaseModel):
     name_th: str = Field(min_length=1, max_length=300)
     name_en: str = Field(min_length=1, max_length=300)
     website: AnyHttpUrl | None = None
+    trusted: bool = Field(
+        False,
+        description="publish its plugins' GAC listings without review; applied only when the "
+        "agency is created (admins decide afterwards)",
+    )
 
 
 class NewsSourceSpec(BaseModel):
@@ -48,7 +53,12 @@ class NewsSourceSpec(BaseModel):
 
 
 class AppListingSpec(BaseModel):
-    """A government app for the GAC catalogue."""
+    """A government app for the GAC catalogue, owned by ``agency``.
+
+    Checked further as the API checks listings (https links, real package-name and bundle-id
+    formats, store links matching them, category codes); it needs a Thai description and at
+    least one of ``google_play_url`` / ``android_package``, ``app_store_url`` or ``web_url``.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -70,3 +80,74 @@ class AppListingSpec(BaseModel):
     support_contact: str | None = None
     tags: list[str] = Field(default_factory=list, max_length=30)
     provinces: list[ProvinceCode] = Field(default_factory=list)
+    version: str | None = Field(None, max_length=50)
+    release_notes: str | None = Field(None, max_length=5000)
+
+
+# --- Push notifications -------------------------------------------------------------------------
+
+MAX_PUSH_BATCH = 500  # tokens in one PushTransport.send call (FCM's and our batches' limit)
+NOTIFICATION_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # fits apns-collapse-id (64 bytes)
+
+
+class PushMessage(BaseModel):
+    """What one notification says, the same for every device of a batch.
+
+    ``notification_id`` is the FCM collapse key and the ``apns-collapse-id``: a message sent
+    again (after a worker crash) replaces the first on the phone instead of showing twice.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    notification_id: str = Field(pattern=NOTIFICATION_ID_PATTERN)
+    title: str = Field(min_length=1, max_length=200)
+    body: str = Field("", max_length=2000)
+    data: dict[str, str] = Field(
+        default_factory=dict, description="extra key/values for the app (strings only)"
+    )
+    image_url: AnyHttpUrl | None = None
+    deep_link: str | None = Field(None, max_length=2000, description="where the app opens")
+    ttl_seconds: int = Field(86_400, ge=0, le=28 * 86_400, description="0: now or never")
+    priority: Literal["high", "normal"] = "high"
+    language: Literal["th", "en"] = "th"
+
+
+class PushOutcome(BaseModel):
+    """What became of one token in a batch.
+
+    ``sent``: the gateway accepted it. ``invalid_token``: the gateway says this token will never
+    work again (FCM ``UNREGISTERED`` or an invalid registration token, APNs 410 ``Unregistered``
+    or 400 ``BadDeviceToken``): deactivate the device. ``failed``: not delivered after the
+    transport's retries (or a permanent error of the message itself); ``retry_after`` is the
+    gateway's last Retry-After in seconds, when it sent one.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    token: str
+    status: Literal["sent", "failed", "invalid_token"]
+    reason: str | None = None
+    retry_after: float | None = None
+    attempts: int = Field(1, ge=0)
+
+
+@runtime_checkable
+class PushTransport(Protocol):
+    """A push channel for one platform (``android``: FCM, ``ios``: APNs, or a plugin's own).
+
+    ``send`` delivers ``message`` to up to :data:`MAX_PUSH_BATCH` tokens of its platform and
+    returns exactly one :class:`PushOutcome` per token, in the order of ``tokens``. It retries
+    transient failures itself (429, 5xx, connection errors, time-outs; back-off with jitter,
+    honouring Retry-After, a capped number of attempts) and never raises for a token's failure.
+    ``aclose`` releases connections; the worker calls it at shutdown.
+    """
+
+    platform: str
+
+    async def send(self, message: PushMessage, tokens: list[str]) -> list[PushOutcome]:
+        """Deliver ``message`` to each token; one outcome per token, in order."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close connections and sessions."""
+        ...

@@ -1,9 +1,10 @@
 """``gnews dev``: start and supervise the whole system on one machine.
 
-Order of start: embedded MongoDB and Redis (unless configured), then the API and the worker as
-child processes. A child that dies is restarted with back-off. Ctrl-C / SIGTERM stops the API and
-the worker first, then Redis and MongoDB, removes the runtime file and releases the lock. Every
-child also gets SIGTERM from the kernel if the supervisor itself is killed (no orphans).
+Order of start: embedded MongoDB and Redis (unless configured), the push gateway emulators
+(unless real FCM/APNs are configured), then the API and the worker as child processes. A child
+that dies is restarted with back-off. Ctrl-C / SIGTERM stops the API and the worker first, then
+the emulators, Redis and MongoDB, removes the runtime file and releases the lock. Every child
+also gets SIGTERM from the kernel if the supervisor itself is killed (no orphans).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from gnews.embedded import (
     DevLock,
     DevRuntime,
     EmbeddedServerError,
+    PushEmulatorProcess,
     ServerProcess,
     child_env,
     clear_runtime,
@@ -29,6 +31,7 @@ from gnews.embedded import (
     running_dev,
     spawn,
     start_mongodb,
+    start_push_emulators,
     start_redis,
     stop_process,
     write_runtime,
@@ -87,6 +90,7 @@ class DevSupervisor:
         self.servers: list[ServerProcess] = []
         self.children: list[Child] = []
         self.stopping = False
+        self.push_emulators: PushEmulatorProcess | None = None
 
     @property
     def api_url(self) -> str:
@@ -130,6 +134,7 @@ class DevSupervisor:
         try:
             mongodb_uri = self.settings.mongodb_uri or self._start(start_mongodb).url
             redis_url = self.settings.redis_url or self._start(start_redis).url
+            push_env = self._start_push_emulators()
         except EmbeddedServerError as error:
             say(str(error))
             return 1
@@ -140,6 +145,7 @@ class DevSupervisor:
             GNEWS_MONGODB_URI=mongodb_uri,
             GNEWS_REDIS_URL=redis_url,
             GNEWS_DATA_DIR=str(self.data_dir),
+            **push_env,
         )
         python = [sys.executable, "-m", "gnews"]
         self.children = [
@@ -162,6 +168,22 @@ class DevSupervisor:
         server = starter(self.data_dir)
         self.servers.append(server)
         return server
+
+    def _emulated_gateways(self) -> tuple[bool, bool]:
+        """(FCM, APNs): emulate each gateway for which neither endpoint nor credentials are set."""
+        configured = self.settings.model_fields_set
+        return (
+            not {"fcm_endpoint", "fcm_credentials"} & configured,
+            not {"apns_endpoint", "apns_key_file"} & configured,
+        )
+
+    def _start_push_emulators(self) -> dict[str, str]:
+        fcm, apns = self._emulated_gateways()
+        if not (fcm or apns):
+            return {}
+        self.push_emulators = start_push_emulators(self.data_dir)
+        self.servers.append(self.push_emulators.server)
+        return self.push_emulators.env(fcm=fcm, apns=apns)
 
     def _wait_ready(self) -> bool:
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
@@ -189,11 +211,29 @@ class DevSupervisor:
             f"  Health:        {self.api_url}/health/ready",
             f"  MongoDB:       {mongodb_uri} ({origin(self.settings.mongodb_uri, 'mongodb')})",
             f"  Redis:         {redis_url} ({origin(self.settings.redis_url, 'redis')})",
+            *self._push_lines(),
             f"  Server logs:   {self.data_dir / 'log'}",
             "  First admin:   gnews users create --email you@example.org --role admin",
             "Press Ctrl-C to stop.",
         ]
         print("\n".join(lines), file=sys.stderr, flush=True)
+
+    def _push_lines(self) -> list[str]:
+        fcm, apns = self._emulated_gateways()
+        emulators = self.push_emulators
+        control = f"{emulators.fcm_url}/_emulator" if emulators else ""
+        lines = []
+        if emulators and fcm:
+            lines.append(f"  FCM:           {emulators.fcm_url} (emulator; {control}/fcm/received)")
+        else:
+            lines.append(f"  FCM:           {self.settings.fcm_endpoint} (configured)")
+        if emulators and apns:
+            lines.append(
+                f"  APNs:          {emulators.apns_url} (emulator; {control}/apns/received)"
+            )
+        else:
+            lines.append(f"  APNs:          {self.settings.apns_endpoint} (configured)")
+        return lines
 
     def _stop_all(self) -> None:
         live = [c.process for c in self.children if c.process and c.process.poll() is None]

@@ -3,6 +3,8 @@
 One poll is one arq job (:func:`poll_source_job`); a cron job (:func:`enqueue_due_sources`)
 enqueues the sources that are due. A failing source backs off exponentially (capped at a day)
 and never delays the others: each poll is bounded by the fetcher's timeouts and size limit.
+A poll that inserts published items (a trusted source) or changes published ones invalidates
+the public news cache when it is given a Redis client (the worker's; the CLI polls without).
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ import httpx
 import structlog
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
+from redis.asyncio import Redis
 
 from gnews.clock import utcnow
 from gnews.db import store_changes
+from gnews.http_cache import invalidate
 from gnews.jobs import POLL_SOURCE, enqueue
+from gnews.news.editorial import CACHE_NAMESPACE
 from gnews.news.models import ItemStatus, NewsItem, Source
 from gnews.news.tagging import assign_provinces, item_text
 from gnews.plugins import PluginManager
@@ -65,6 +70,7 @@ class PollOutcome:
     dropped: int = 0
     error: str | None = None
     seconds: float = 0.0
+    published: int = 0  # of the new and updated items, those citizens see (status published)
 
 
 def backoff_delay(source: Source, failures: int, retry_after: float | None) -> timedelta:
@@ -182,6 +188,7 @@ async def store_entries(
                 except DuplicateKeyError:
                     continue
         outcome.new = len(new_items)
+        outcome.published += sum(item.status is ItemStatus.PUBLISHED for item in new_items)
     for item in items:
         if item.key not in known:
             continue
@@ -196,6 +203,7 @@ async def store_entries(
         changes["search_terms"] = index_terms(item_text(stored))
         await store_changes(stored, changes)
         outcome.updated += 1
+        outcome.published += int(stored.status is ItemStatus.PUBLISHED)
     return outcome
 
 
@@ -205,11 +213,15 @@ async def poll(
     plugins: PluginManager,
     *,
     max_bytes: int = MAX_FEED_BYTES,
+    redis: Redis | None = None,
 ) -> PollOutcome:
-    """Poll one source now and record the result on it."""
+    """Poll one source now and record the result on it; with ``redis``, invalidate the public
+    news cache when published items were inserted or changed."""
     started = asyncio.get_running_loop().time()
     now = utcnow()
     outcome = await _poll(source, client, plugins, now, max_bytes)
+    if redis is not None and outcome.published:
+        await invalidate(redis, CACHE_NAMESPACE)
     outcome.seconds = round(asyncio.get_running_loop().time() - started, 3)
     if outcome.status != "error":
         log.info("source polled", **{k: v for k, v in asdict(outcome).items() if k != "error"})
@@ -267,7 +279,7 @@ async def poll_source_job(ctx: dict[str, Any], source_id: str) -> dict[str, Any]
     source = await Source.get(PydanticObjectId(source_id))
     if source is None or not source.enabled:
         return asdict(PollOutcome(source_id, "skipped"))
-    return asdict(await poll(source, ctx["http"], ctx["plugins"]))
+    return asdict(await poll(source, ctx["http"], ctx["plugins"], redis=ctx.get("redis")))
 
 
 async def enqueue_due_sources(ctx: dict[str, Any]) -> int:

@@ -18,6 +18,7 @@ from gnews.news.tagging import warm_up
 from gnews.plugins import build_plugin_manager
 from workers.feeds.fetch import make_feed_client
 from workers.ingest import enqueue_due_sources, poll_source_job
+from workers.push import close_transports, load_transports
 
 log = structlog.get_logger(__name__)
 
@@ -36,6 +37,8 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         ctx["mongo_client"] = mongo_client(settings.mongodb_uri, timeout_ms=settings.db_timeout_ms)
         ctx["plugins"] = build_plugin_manager(settings.plugins, disabled=settings.disabled_plugins)
         ctx["http"] = make_feed_client(allow_private_networks=settings.feed_allow_private_networks)
+        # platform -> PushTransport (workers/push): the send jobs look theirs up here.
+        ctx["push_transports"] = load_transports(ctx["plugins"], settings)
         await asyncio.to_thread(warm_up)
         ctx["init_retry"] = await init_documents(
             ctx["mongo_client"], settings.mongodb_db, document_models()
@@ -47,6 +50,8 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             ctx["init_retry"].cancel()
         if "http" in ctx:
             await ctx["http"].aclose()
+        if "push_transports" in ctx:
+            await close_transports(ctx["push_transports"])
         if "mongo_client" in ctx:
             await ctx["mongo_client"].close()
 

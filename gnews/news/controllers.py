@@ -5,11 +5,13 @@ The rules live in :mod:`gnews.news.editorial`; these controllers validate input 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from litestar import Controller, Request, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from pydantic import (
     AnyHttpUrl,
     AwareDatetime,
@@ -19,21 +21,27 @@ from pydantic import (
     StringConstraints,
     field_validator,
 )
+from redis.asyncio import Redis
 
 from gnews.accounts.guards import BEARER, BEARER_OR_API_KEY, Principal, requires
 from gnews.accounts.models import Role
 from gnews.clock import UtcDateTime
-from gnews.errors import ConflictError, FieldError
+from gnews.errors import ConflictError
+from gnews.http_cache import cached_json
 from gnews.jobs import POLL_SOURCE, enqueue
-from gnews.news import editorial
+from gnews.localisation import Language, choose_language
+from gnews.news import editorial, feed
+from gnews.news.categories import CATEGORIES
+from gnews.news.feed import NewsItemOut, NewsPage
 from gnews.news.models import ItemStatus, NewsItem, ProvinceTag, Source
+from gnews.news.search import check_query
 from gnews.pagination import Cursor, Limit, Page, check_limit, page_by_id
-from gnews.provinces import ProvinceCode, UnknownProvinceError, check_province_code
+from gnews.provinces import ProvinceCode
+from gnews.rate_limit import READS, rate_limited
 from gnews.specs import AGENCY_CODE_PATTERN, SLUG_PATTERN
 
 Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 Categories = Annotated[list[Category], Field(max_length=20)]
-Language = Literal["th", "en"]
 PollInterval = Annotated[int, Field(ge=5, le=24 * 60)]
 SourceName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -118,6 +126,10 @@ class SourceOut(BaseModel):
     def of(cls, source: Source) -> SourceOut:
         """Convert a stored source."""
         return cls(id=str(source.id), **source.model_dump(include=set(cls.model_fields) - {"id"}))
+
+
+def _redis(request: Request) -> Redis:
+    return request.app.state.redis
 
 
 def _dedup(values: list[str]) -> list[str]:
@@ -335,19 +347,27 @@ class EditorialController(Controller):
         item_id: FromPath[str],
         data: JSONBody[ItemPatch],
         principal: NamedDependency[Principal],
+        request: Request,
     ) -> ItemOut:
         """Title, summary, categories and provinces; edits survive re-polls of the feed."""
         item = await editorial.item_or_404(item_id)
         changes = data.model_dump(exclude_unset=True)
-        return ItemOut.of(await editorial.edit_item(item, changes, principal))
+        return ItemOut.of(
+            await editorial.edit_item(item, changes, principal, redis=_redis(request))
+        )
 
     @post("/items/{item_id:str}/approve", summary="Publish an item", status_code=200)
     async def approve(
-        self, item_id: FromPath[str], principal: NamedDependency[Principal]
+        self,
+        item_id: FromPath[str],
+        principal: NamedDependency[Principal],
+        request: Request,
     ) -> ItemOut:
         """From pending, rejected or withdrawn; 409 otherwise."""
         item = await editorial.item_or_404(item_id)
-        return ItemOut.of(await editorial.transition(item, "approve", principal))
+        return ItemOut.of(
+            await editorial.transition(item, "approve", principal, redis=_redis(request))
+        )
 
     @post("/items/{item_id:str}/reject", summary="Reject an item", status_code=200)
     async def reject(
@@ -355,10 +375,15 @@ class EditorialController(Controller):
         item_id: FromPath[str],
         data: JSONBody[ReasonIn],
         principal: NamedDependency[Principal],
+        request: Request,
     ) -> ItemOut:
         """From pending or published; 409 otherwise."""
         item = await editorial.item_or_404(item_id)
-        return ItemOut.of(await editorial.transition(item, "reject", principal, data.reason))
+        return ItemOut.of(
+            await editorial.transition(
+                item, "reject", principal, data.reason, redis=_redis(request)
+            )
+        )
 
     @post("/items/{item_id:str}/withdraw", summary="Withdraw a published item", status_code=200)
     async def withdraw(
@@ -366,10 +391,15 @@ class EditorialController(Controller):
         item_id: FromPath[str],
         data: JSONBody[ReasonIn],
         principal: NamedDependency[Principal],
+        request: Request,
     ) -> ItemOut:
         """From published only; 409 otherwise."""
         item = await editorial.item_or_404(item_id)
-        return ItemOut.of(await editorial.transition(item, "withdraw", principal, data.reason))
+        return ItemOut.of(
+            await editorial.transition(
+                item, "withdraw", principal, data.reason, redis=_redis(request)
+            )
+        )
 
     @post("/items/{item_id:str}/feature", summary="Feature a published item", status_code=200)
     async def feature(
@@ -377,18 +407,26 @@ class EditorialController(Controller):
         item_id: FromPath[str],
         data: JSONBody[UntilIn],
         principal: NamedDependency[Principal],
+        request: Request,
     ) -> ItemOut:
         """Until ``until``; 409 for an item that is not published."""
         item = await editorial.item_or_404(item_id)
-        return ItemOut.of(await editorial.highlight(item, "feature", data.until, principal))
+        return ItemOut.of(
+            await editorial.highlight(item, "feature", data.until, principal, redis=_redis(request))
+        )
 
     @delete("/items/{item_id:str}/feature", summary="Stop featuring an item", status_code=200)
     async def unfeature(
-        self, item_id: FromPath[str], principal: NamedDependency[Principal]
+        self,
+        item_id: FromPath[str],
+        principal: NamedDependency[Principal],
+        request: Request,
     ) -> ItemOut:
         """Harmless when it is not featured."""
         item = await editorial.item_or_404(item_id)
-        return ItemOut.of(await editorial.highlight(item, "feature", None, principal))
+        return ItemOut.of(
+            await editorial.highlight(item, "feature", None, principal, redis=_redis(request))
+        )
 
     @post("/items/{item_id:str}/pin", summary="Pin a published item", status_code=200)
     async def pin(
@@ -396,108 +434,158 @@ class EditorialController(Controller):
         item_id: FromPath[str],
         data: JSONBody[UntilIn],
         principal: NamedDependency[Principal],
+        request: Request,
     ) -> ItemOut:
         """Until ``until``; 409 for an item that is not published."""
         item = await editorial.item_or_404(item_id)
-        return ItemOut.of(await editorial.highlight(item, "pin", data.until, principal))
+        return ItemOut.of(
+            await editorial.highlight(item, "pin", data.until, principal, redis=_redis(request))
+        )
 
     @delete("/items/{item_id:str}/pin", summary="Unpin an item", status_code=200)
-    async def unpin(self, item_id: FromPath[str], principal: NamedDependency[Principal]) -> ItemOut:
+    async def unpin(
+        self, item_id: FromPath[str], principal: NamedDependency[Principal], request: Request
+    ) -> ItemOut:
         """Harmless when it is not pinned."""
         item = await editorial.item_or_404(item_id)
-        return ItemOut.of(await editorial.highlight(item, "pin", None, principal))
+        return ItemOut.of(
+            await editorial.highlight(item, "pin", None, principal, redis=_redis(request))
+        )
 
     @post(
         "/items/{item_id:str}/breaking", summary="Mark a published item breaking", status_code=200
     )
     async def mark_breaking(
-        self, item_id: FromPath[str], principal: NamedDependency[Principal]
+        self,
+        item_id: FromPath[str],
+        principal: NamedDependency[Principal],
+        request: Request,
     ) -> ItemOut:
         """409 for an item that is not published."""
         item = await editorial.item_or_404(item_id)
-        return ItemOut.of(await editorial.set_breaking(item, True, principal))
+        return ItemOut.of(
+            await editorial.set_breaking(item, True, principal, redis=_redis(request))
+        )
 
     @delete("/items/{item_id:str}/breaking", summary="Unmark breaking", status_code=200)
     async def unmark_breaking(
-        self, item_id: FromPath[str], principal: NamedDependency[Principal]
+        self,
+        item_id: FromPath[str],
+        principal: NamedDependency[Principal],
+        request: Request,
     ) -> ItemOut:
         """Harmless when it is not breaking."""
         item = await editorial.item_or_404(item_id)
-        return ItemOut.of(await editorial.set_breaking(item, False, principal))
+        return ItemOut.of(
+            await editorial.set_breaking(item, False, principal, redis=_redis(request))
+        )
 
 
 # -- public news ----------------------------------------------------------------------------------
 
+_NEWS_PAGE = {200: ResponseSpec(data_container=NewsPage, description="a page of news")}
+_NEWS_ITEM = {200: ResponseSpec(data_container=NewsItemOut, description="the item")}
 
-_COMPUTED = frozenset({"id", "source", "featured", "pinned"})
+FeaturedFirst = Annotated[
+    bool,
+    QueryParameter(
+        description="first page only: pinned, then featured items before the rest (not with q)"
+    ),
+]
+Since = Annotated[
+    str | None,
+    QueryParameter(description="only items published at or after this ISO 8601 time (with offset)"),
+]
+SearchQuery = Annotated[
+    str | None,
+    QueryParameter(
+        description="search (Thai or English, up to 200 characters): items with all the words "
+        "first, then those with fewer, newest first within each"
+    ),
+]
 
 
-class NewsItemOut(BaseModel):
-    """A published news item."""
+class CategoryOut(BaseModel):
+    """A category citizens can follow."""
 
-    id: str
-    title: str
-    summary: str
-    content_html: str
-    link: str | None
-    image_url: str | None
-    author: str | None
-    agency: str
-    source: str = Field(description="the source's slug")
-    language: str
-    categories: list[str]
-    published_at: UtcDateTime
-    provinces: list[str] = Field(description="province codes; empty means national")
-    featured: bool
-    pinned: bool
-    breaking: bool
-
-    @classmethod
-    def of(cls, item: NewsItem) -> NewsItemOut:
-        """Convert a stored item."""
-        return cls(
-            id=str(item.id),
-            source=item.source_slug,
-            featured=editorial.is_active(item.featured_until),
-            pinned=editorial.is_active(item.pinned_until),
-            **item.model_dump(include=set(cls.model_fields) - _COMPUTED),
-        )
+    code: str
+    name_th: str
+    name_en: str
 
 
 class NewsController(Controller):
-    """Published news, for everyone."""
+    """Published news, for everyone: cached in Redis, ETag / 304, rate-limited per client.
+
+    See :mod:`gnews.news.feed` (order, pagination, ``featured_first``, localised ``names``,
+    caching) and :mod:`gnews.news.search` (matching and ranking of ``q``).
+    """
 
     path = "/api/v1/news"
     tags = ["news"]
+    guards = [rate_limited(READS)]
 
-    @get("/", summary="Published news, newest first")
+    @get("/", summary="Published news, newest first; search with q", responses=_NEWS_PAGE)
     async def list_news(
         self,
+        request: Request,
         province: FromQuery[str | None] = None,
         agency: FromQuery[str | None] = None,
         category: FromQuery[str | None] = None,
         lang: FromQuery[Language | None] = None,
+        since: Since = None,
+        q: SearchQuery = None,
+        featured_first: FeaturedFirst = False,
         cursor: Cursor = None,
         limit: Limit = None,
-    ) -> Page[NewsItemOut]:
-        """``province`` gives the news of that province plus national news."""
+    ) -> Response[bytes]:
+        """``province`` gives the news of that province plus national news; ``category`` is a
+        category code, a name or a source's own label; ``lang`` keeps items written in that
+        language and names things in it (else ``Accept-Language``, else Thai). 429 with
+        ``Retry-After`` past the client's read budget."""
         size = check_limit(limit)
-        criteria: dict[str, Any] = {"status": ItemStatus.PUBLISHED.value}
-        if province is not None:
-            try:
-                code = check_province_code(province)
-            except UnknownProvinceError as error:
-                raise FieldError("province", str(error)) from None
-            criteria["$or"] = [{"provinces": code}, {"provinces": {"$size": 0}}]  # or national
-        for key, value in (("agency", agency), ("categories", category), ("language", lang)):
-            if value is not None:
-                criteria[key] = value
-        items, next_cursor = await editorial.page_by_time(
-            NewsItem, criteria, "published_at", size, descending=True, cursor=cursor
+        criteria = feed.feed_criteria(
+            provinces=[code] if (code := feed.check_province(province)) else [],
+            category=category,
+            agency=agency,
+            language=lang,
+            since=feed.parse_since(since),
         )
-        return Page(items=[NewsItemOut.of(i) for i in items], next_cursor=next_cursor)
+        search = check_query(q)
+        language = choose_language(lang, request.headers.get("accept-language"))
+        return await cached_json(
+            request,
+            request.app.state.redis,
+            feed.CACHE_NAMESPACE,
+            lambda: feed.news_page(
+                criteria, size, cursor, language, q=search, featured_first=featured_first
+            ),
+            extra_key=(language,),
+            ttl=feed.CACHE_TTL_SECONDS,
+            max_age=feed.LIST_MAX_AGE,
+        )
 
-    @get("/{item_id:str}", summary="One published item")
-    async def get_news(self, item_id: FromPath[str]) -> NewsItemOut:
-        """404 for anything not published."""
-        return NewsItemOut.of(await editorial.published_item_or_404(item_id))
+    @get(
+        "/categories",
+        summary="The categories devices can follow",
+        cache_control=CacheControlHeader(max_age=86400, public=True),
+    )
+    async def list_categories(self) -> list[CategoryOut]:
+        """Every category with its code (what devices follow) and Thai and English names; the
+        list changes with a release, not at run time."""
+        return [CategoryOut(code=c.code, name_th=c.name_th, name_en=c.name_en) for c in CATEGORIES]
+
+    @get("/{item_id:str}", summary="One published item", responses=_NEWS_ITEM)
+    async def get_news(self, item_id: FromPath[str], request: Request) -> Response[bytes]:
+        """404 for anything not published. Cached; ETag / 304."""
+
+        async def build() -> NewsItemOut:
+            return NewsItemOut.of(await editorial.published_item_or_404(item_id))
+
+        return await cached_json(
+            request,
+            request.app.state.redis,
+            feed.CACHE_NAMESPACE,
+            build,
+            ttl=feed.CACHE_TTL_SECONDS,
+            max_age=feed.ITEM_MAX_AGE,
+        )

@@ -9,6 +9,8 @@ News items move between statuses (:data:`TRANSITIONS`); only published items rea
 only they may be featured, pinned or marked breaking. Every change is written with a conditional
 ``$set`` (the item must still have the status it was checked against, so two editors acting at
 once cannot both succeed) and recorded in the audit log with the changed fields before and after.
+A change to an item that is or was published also invalidates the public news cache (Redis
+namespace :data:`CACHE_NAMESPACE`, see :mod:`gnews.news.feed`) when a ``redis`` client is given.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from beanie import Document, PydanticObjectId
 from beanie.exceptions import DocumentNotFound
 from bson.errors import InvalidId
 from litestar.exceptions import NotFoundException, PermissionDeniedException
+from redis.asyncio import Redis
 
 from gnews import audit
 from gnews.accounts.guards import Principal
@@ -28,6 +31,7 @@ from gnews.agencies.models import agency_exists
 from gnews.clock import as_utc, utcnow
 from gnews.db import store_changes
 from gnews.errors import ConflictError, FieldError
+from gnews.http_cache import invalidate
 from gnews.news.models import API_ORIGIN, ItemStatus, NewsItem, ProvinceTag, Source
 from gnews.news.tagging import item_text
 from gnews.pagination import decode_cursor, encode_cursor
@@ -37,6 +41,9 @@ D = TypeVar("D", bound=Document)
 
 MAX_HIGHLIGHT = timedelta(days=30)
 """How far ahead an item may be featured or pinned."""
+
+CACHE_NAMESPACE = "news"
+"""The Redis response-cache namespace of the public news (``gnews.http_cache``)."""
 
 # -- lookups ------------------------------------------------------------------------------------
 
@@ -248,10 +255,15 @@ def _stored(value: Any) -> Any:
 
 
 async def _change_item(
-    item: NewsItem, action: str, updates: dict[str, Any], principal: Principal
+    item: NewsItem,
+    action: str,
+    updates: dict[str, Any],
+    principal: Principal,
+    redis: Redis | None = None,
 ) -> NewsItem:
     """Store ``updates`` to ``item`` if it still has the status it was read with (else 409), and
     audit the fields that changed. Nothing is written or audited when nothing would change.
+    When the item is or was published, the public news cache is invalidated (``redis`` given).
 
     The whole document is replaced, as :func:`gnews.db.store_changes` does (``$set`` would store
     dates as strings on the embedded server), but only where ``status`` is still the one the
@@ -276,6 +288,9 @@ async def _change_item(
     await audit.record(
         principal, f"news.{action}", "news_item", str(item.id), before=before, after=after
     )
+    public = ItemStatus.PUBLISHED.value in (read_status, item.status.value)
+    if redis is not None and public:
+        await invalidate(redis, CACHE_NAMESPACE)
     return item
 
 
@@ -286,7 +301,12 @@ def _off_air() -> dict[str, Any]:
 
 
 async def transition(
-    item: NewsItem, action: str, principal: Principal, reason: str | None = None
+    item: NewsItem,
+    action: str,
+    principal: Principal,
+    reason: str | None = None,
+    *,
+    redis: Redis | None = None,
 ) -> NewsItem:
     """Approve, reject or withdraw ``item``; 409 from a status the action does not apply to."""
     sources, target = TRANSITIONS[action]
@@ -301,10 +321,12 @@ async def transition(
     }
     if target is not ItemStatus.PUBLISHED:
         updates.update(_off_air())
-    return await _change_item(item, action, updates, principal)
+    return await _change_item(item, action, updates, principal, redis)
 
 
-async def edit_item(item: NewsItem, changes: dict[str, Any], principal: Principal) -> NewsItem:
+async def edit_item(
+    item: NewsItem, changes: dict[str, Any], principal: Principal, *, redis: Redis | None = None
+) -> NewsItem:
     """An editor's corrections (title, summary, categories, provinces; only the fields sent).
 
     Every field sent joins ``edited_fields``, so re-polls of the feed never overwrite it, with
@@ -334,7 +356,7 @@ async def edit_item(item: NewsItem, changes: dict[str, Any], principal: Principa
         )
         edited.append("search_terms")
     updates["edited_fields"] = list(dict.fromkeys(edited))
-    return await _change_item(item, "edit", updates, principal)
+    return await _change_item(item, "edit", updates, principal, redis)
 
 
 def _require_published(item: NewsItem, what: str) -> None:
@@ -358,23 +380,30 @@ HIGHLIGHTS = {"feature": "featured_until", "pin": "pinned_until"}
 
 
 async def highlight(
-    item: NewsItem, action: str, until: datetime | None, principal: Principal
+    item: NewsItem,
+    action: str,
+    until: datetime | None,
+    principal: Principal,
+    *,
+    redis: Redis | None = None,
 ) -> NewsItem:
     """Feature or pin ``item`` until ``until`` (published items only), or stop (``None``)."""
     field = HIGHLIGHTS[action]
     if until is None:
-        return await _change_item(item, f"un{action}", {field: None}, principal)
+        return await _change_item(item, f"un{action}", {field: None}, principal, redis)
     until = check_until(until)
     _require_published(item, "featured" if action == "feature" else "pinned")
-    return await _change_item(item, action, {field: until}, principal)
+    return await _change_item(item, action, {field: until}, principal, redis)
 
 
-async def set_breaking(item: NewsItem, breaking: bool, principal: Principal) -> NewsItem:
+async def set_breaking(
+    item: NewsItem, breaking: bool, principal: Principal, *, redis: Redis | None = None
+) -> NewsItem:
     """Mark ``item`` as breaking news (published items only), or stop."""
     if breaking:
         _require_published(item, "marked breaking")
     action = "breaking" if breaking else "unbreaking"
-    return await _change_item(item, action, {"breaking": breaking}, principal)
+    return await _change_item(item, action, {"breaking": breaking}, principal, redis)
 
 
 def is_active(until: datetime | None) -> bool:

@@ -1,0 +1,90 @@
+"""The GAC listing document (collection ``apps``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from beanie import Document
+from pydantic import Field
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+from gnews.clock import utcnow
+from gnews.news.models import API_ORIGIN
+
+__all__ = ["API_ORIGIN", "AppListing", "ListingStatus", "OwnerKind"]
+
+
+class ListingStatus(StrEnum):
+    """Where a listing is in review. Only ``published`` listings reach citizens."""
+
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+    DELISTED = "delisted"
+
+
+class OwnerKind(StrEnum):
+    """Who maintains a listing: the developer who created it, or an agency."""
+
+    DEVELOPER = "developer"
+    AGENCY = "agency"
+
+
+class AppListing(Document):
+    """A government app in the catalogue, with its review state."""
+
+    slug: str
+    origin: str = API_ORIGIN  # the declaring plugin's name, or "api"
+    owner_kind: OwnerKind
+    owner_id: str  # the developer's user id (hex), or the agency's code
+    agency: str
+    name_th: str
+    name_en: str | None = None
+    description_th: str = ""
+    description_en: str | None = None
+    categories: list[str] = Field(default_factory=list)
+    platforms: list[str] = Field(default_factory=list)  # derived from the links present
+    android_package: str | None = None
+    google_play_url: str | None = None
+    ios_bundle_id: str | None = None
+    app_store_url: str | None = None
+    web_url: str | None = None
+    icon_url: str | None = None
+    screenshot_urls: list[str] = Field(default_factory=list)
+    version: str | None = None
+    release_notes: str | None = None
+    privacy_policy_url: str | None = None
+    support_contact: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    provinces: list[str] = Field(default_factory=list)  # target provinces; empty = national
+    search_terms: list[str] = Field(default_factory=list)
+
+    status: ListingStatus = ListingStatus.DRAFT
+    status_reason: str | None = None  # why it was rejected or delisted
+    declared: bool = True  # False once its plugin stops declaring it (then it is delisted)
+    featured_until: datetime | None = None
+    submitted_at: datetime | None = None
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
+    published_at: datetime | None = None  # the latest publication
+
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "apps"
+        # No "_id" in compound indexes: nx-27017 rejects inserts into such collections.
+        indexes = [
+            IndexModel([("slug", ASCENDING)], unique=True),
+            IndexModel([("status", ASCENDING), ("published_at", DESCENDING)]),
+            IndexModel([("status", ASCENDING), ("submitted_at", ASCENDING)]),
+            IndexModel([("agency", ASCENDING)]),
+            IndexModel([("owner_id", ASCENDING)]),
+            IndexModel([("origin", ASCENDING)]),
+            IndexModel([("categories", ASCENDING)]),
+            IndexModel([("provinces", ASCENDING)]),
+            IndexModel([("search_terms", ASCENDING)]),
+            IndexModel([("android_package", ASCENDING)]),
+        ]

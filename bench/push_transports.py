@@ -1,0 +1,380 @@
+"""Push transport benchmark: messages/s to the FCM and APNs emulators, without MongoDB or arq.
+
+This is the ceiling of one worker's sending (the fan-out and send jobs add MongoDB and Redis on
+top). The emulators run in their own process (`gnews emulators`, APNs over TLS like Apple's), so
+on a 2-core machine client and emulator get a core each. Measured in the same run:
+
+  (a) firebase-admin ``messaging.send_each_async`` (its own httpx client), batches of 500
+  (b) plain httpx, the same request bodies, 500 in flight, 100 connections
+  (c) plain aiohttp, the same request bodies, 500 in flight, 100 connections
+  (d) our FCM transport (lean HTTP/1.1 client, firebase-admin's message encoding and
+      credentials), 4 batches of 500 at once, as 4 send jobs of a worker would; (d2) the same
+      with 30 ms added by the emulator (throughput ≈ connections / round trip)
+  (e) our APNs transport (h2, ES256 JWT), 4 batches of 500 at once
+  (f) aioapns, the same notifications, 500 in flight (reference for the APNs client choice)
+
+    .venv/bin/python bench/push_transports.py [--fcm 40000] [--apns 10000] [--slow 3000]
+
+FCM's default quota is 600,000 messages/minute per project (10,000/s): the target for (d).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from gnews.logs import configure_logging
+from gnews.specs import PushMessage
+from workers.push.apns import ApnsTransport, build_payload
+from workers.push.fcm import FcmTransport, RequestTemplate, build_message
+
+FCM_QUOTA_PER_SECOND = 600_000 / 60
+BATCH = 500
+CONCURRENT_BATCHES = 4
+
+MESSAGE = PushMessage(
+    notification_id="66f0c0ffee0000000000abcd",
+    title="ประกาศจังหวัดนครสวรรค์: น้ำท่วมถนนสายหลัก",
+    body="โปรดหลีกเลี่ยงถนนพหลโยธินช่วง กม. 250-260 จนถึงเวลา 18.00 น.",
+    data={"news_id": "n-42", "province": "TH-60"},
+    deep_link="gnews://news/n-42",
+)
+
+
+class Emulators:
+    """`gnews emulators` in a child process."""
+
+    def __init__(self, directory: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GNEWS_")}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gnews", "emulators", "--fcm-port", "0", "--apns-port", "0",
+             "--apns-tls", "--credentials-dir", str(directory)],
+            env=env, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        self.env: dict[str, str] = {}
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            if line.startswith("export "):
+                name, value = line.removeprefix("export ").strip().split("=", 1)
+                self.env[name] = value
+            if "Press Ctrl-C" in line:
+                break
+        self.cert = directory / "apns-emulator-cert.pem"
+        self.ps = psutil.Process(self.process.pid)
+
+    def cpu(self) -> float:
+        """CPU seconds the emulators have used so far."""
+        times = self.ps.cpu_times()
+        return times.user + times.system
+
+    def stop(self) -> None:
+        """SIGINT, as a person would."""
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=15)
+
+    def ssl_context(self):
+        import ssl
+
+        context = ssl.create_default_context(cafile=str(self.cert))
+        context.set_alpn_protocols(["h2"])
+        return context
+
+
+Result = tuple[str, int, float, float, float]  # name, messages, seconds, client cpu, emulator cpu
+
+
+async def measure(
+    name: str,
+    count: int,
+    emulators: Emulators,
+    run: Callable[[], Awaitable[int]],
+    *,
+    repeat: int = 1,
+) -> Result:
+    """Time ``run`` (best of ``repeat``: two processes sharing 2 vCPUs make single runs noisy)."""
+    best: Result | None = None
+    me = psutil.Process()
+    for _ in range(repeat):
+        cpu_before, emu_before = sum(me.cpu_times()[:2]), emulators.cpu()
+        started = time.perf_counter()
+        delivered = await run()
+        seconds = time.perf_counter() - started
+        assert delivered == count, f"{name}: {delivered} of {count} delivered"
+        result = (
+            name,
+            count,
+            seconds,
+            sum(me.cpu_times()[:2]) - cpu_before,
+            emulators.cpu() - emu_before,
+        )
+        if best is None or seconds < best[2]:
+            best = result
+    assert best is not None
+    return best
+
+
+def fcm_tokens(count: int, tag: str) -> list[str]:
+    return [f"bench-{tag}-{n}" for n in range(count)]
+
+
+async def bench_firebase_admin(emulators: Emulators, count: int) -> int:
+    import firebase_admin
+    from firebase_admin import credentials, messaging
+
+    app = firebase_admin.initialize_app(
+        credentials.Certificate(emulators.env["GNEWS_FCM_CREDENTIALS"]), name="bench"
+    )
+    service = messaging._get_messaging_service(app)
+    # firebase-admin has no setting for the FCM host: point its (private) URL at the emulator.
+    project = app.project_id
+    service._fcm_url = f"{emulators.env['GNEWS_FCM_ENDPOINT']}/v1/projects/{project}/messages:send"
+    tokens = fcm_tokens(count, "admin")
+    sent = 0
+    try:
+        for start in range(0, count, BATCH):
+            batch = [build_message(MESSAGE, t) for t in tokens[start : start + BATCH]]
+            response = await messaging.send_each_async(batch, app=app)
+            sent += response.success_count
+    finally:
+        await service._async_client.aclose()
+    return sent
+
+
+async def bench_httpx(emulators: Emulators, count: int, fcm: FcmTransport) -> int:
+    access_token = await fcm._access_token()
+    template = RequestTemplate(MESSAGE)
+    limit = asyncio.Semaphore(BATCH)
+    headers = {"Authorization": f"Bearer {access_token}", "Content-Type": "application/json"}
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=100), timeout=30) as client:
+
+        async def one(token: str) -> int:
+            async with limit:
+                response = await client.post(fcm.url, content=template.body(token), headers=headers)
+                return response.status_code == 200
+
+        results = await asyncio.gather(*(one(t) for t in fcm_tokens(count, "httpx")))
+    return sum(results)
+
+
+async def bench_aiohttp(emulators: Emulators, count: int, fcm: FcmTransport) -> int:
+    import aiohttp
+
+    access_token = await fcm._access_token()
+    template = RequestTemplate(MESSAGE)
+    limit = asyncio.Semaphore(BATCH)
+    headers = {"Authorization": f"Bearer {access_token}", "Content-Type": "application/json"}
+    connector = aiohttp.TCPConnector(limit=100)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def one(token: str) -> bool:
+            async with (
+                limit,
+                session.post(fcm.url, data=template.body(token), headers=headers) as response,
+            ):
+                await response.read()
+                return response.status == 200
+
+        results = await asyncio.gather(*(one(t) for t in fcm_tokens(count, "aiohttp")))
+    return sum(results)
+
+
+async def send_in_batches(transport, tokens: list[str]) -> int:
+    """What a worker does: several send jobs (batches of 500) at once."""
+    queue = [tokens[i : i + BATCH] for i in range(0, len(tokens), BATCH)]
+    sent = 0
+
+    async def job_runner() -> None:
+        nonlocal sent
+        while queue:
+            outcomes = await transport.send(MESSAGE, queue.pop())
+            sent += sum(o.status == "sent" for o in outcomes)
+
+    await asyncio.gather(*(job_runner() for _ in range(CONCURRENT_BATCHES)))
+    return sent
+
+
+async def bench_aioapns(emulators: Emulators, count: int) -> int:
+    from aioapns import APNs, NotificationRequest
+    from aioapns.connection import APNsProductionClientProtocol
+
+    host, port = emulators.env["GNEWS_APNS_ENDPOINT"].removeprefix("https://").split(":")
+
+    class EmulatorProtocol(APNsProductionClientProtocol):
+        # aioapns hard-codes Apple's host and port 443 on its protocol classes.
+        APNS_SERVER = host
+        APNS_PORT = int(port)
+
+    client = APNs(
+        key=Path(emulators.env["GNEWS_APNS_KEY_FILE"]).read_text(),
+        key_id=emulators.env["GNEWS_APNS_KEY_ID"],
+        team_id=emulators.env["GNEWS_APNS_TEAM_ID"],
+        topic=emulators.env["GNEWS_APNS_TOPIC"],
+        ssl_context=emulators.ssl_context(),
+        max_connections=2,
+    )
+    client.pool.protocol_class = EmulatorProtocol
+    payload = __import__("json").loads(build_payload(MESSAGE))
+    limit = asyncio.Semaphore(BATCH)
+
+    async def one(n: int) -> bool:
+        async with limit:
+            request = NotificationRequest(
+                device_token=f"{n:064x}", message=payload, collapse_key=MESSAGE.notification_id
+            )
+            return (await client.send_notification(request)).is_successful
+
+    results = await asyncio.gather(*(one(n) for n in range(count)))
+    client.pool.close()
+    return sum(results)
+
+
+async def run(fcm_count: int, apns_count: int, slow_count: int) -> None:
+    directory = Path(tempfile.mkdtemp(prefix="gnews-bench-push-"))
+    emulators = Emulators(directory)
+    env = emulators.env
+    # (d) is the CPU ceiling (no latency): 50 connections suffice and cost the emulator least.
+    # (d2) is the default of 500 connections, which a gateway 30-50 ms away needs.
+    fcm_near = FcmTransport(
+        env["GNEWS_FCM_CREDENTIALS"], endpoint=env["GNEWS_FCM_ENDPOINT"], max_connections=50
+    )
+    fcm = FcmTransport(env["GNEWS_FCM_CREDENTIALS"], endpoint=env["GNEWS_FCM_ENDPOINT"])
+    apns = ApnsTransport(
+        env["GNEWS_APNS_KEY_FILE"],
+        env["GNEWS_APNS_KEY_ID"],
+        env["GNEWS_APNS_TEAM_ID"],
+        env["GNEWS_APNS_TOPIC"],
+        endpoint=env["GNEWS_APNS_ENDPOINT"],
+        ssl_context=emulators.ssl_context(),
+    )
+    results: list[Result] = []
+    try:
+        # Warm-up: access token, connections, JIT-less caches.
+        await fcm_near.send(MESSAGE, fcm_tokens(BATCH, "warm"))
+        await fcm.send(MESSAGE, fcm_tokens(BATCH, "warm"))
+        await apns.send(MESSAGE, [f"{n:064x}" for n in range(BATCH)])
+        results.append(
+            await measure(
+                "(a) firebase-admin send_each_async (httpx)",
+                slow_count,
+                emulators,
+                lambda: bench_firebase_admin(emulators, slow_count),
+            )
+        )
+        results.append(
+            await measure(
+                f"(b) plain httpx, {BATCH} in flight",
+                slow_count,
+                emulators,
+                lambda: bench_httpx(emulators, slow_count, fcm),
+            )
+        )
+        results.append(
+            await measure(
+                f"(c) plain aiohttp, {BATCH} in flight",
+                fcm_count // 4,
+                emulators,
+                lambda: bench_aiohttp(emulators, fcm_count // 4, fcm),
+            )
+        )
+        results.append(
+            await measure(
+                "(d) FCM transport (lean HTTP/1.1)",
+                fcm_count,
+                emulators,
+                lambda: send_in_batches(fcm_near, fcm_tokens(fcm_count, "ours")),
+                repeat=3,
+            )
+        )
+        await asyncio.to_thread(
+            httpx.post, f"{env['GNEWS_FCM_ENDPOINT']}/_emulator/fcm/faults", json={"latency": 0.03}
+        )
+        results.append(
+            await measure(
+                "(d2) the same, 500 conns, gateway 30 ms away",
+                fcm_count // 2,
+                emulators,
+                lambda: send_in_batches(fcm, fcm_tokens(fcm_count // 2, "far")),
+            )
+        )
+        results.append(
+            await measure(
+                "(e) APNs transport (h2, TLS)",
+                apns_count,
+                emulators,
+                lambda: send_in_batches(apns, [f"{n:064x}" for n in range(apns_count)]),
+                repeat=3,
+            )
+        )
+        results.append(
+            await measure(
+                f"(f) aioapns (TLS), {BATCH} in flight",
+                slow_count,
+                emulators,
+                lambda: bench_aioapns(emulators, slow_count),
+            )
+        )
+    finally:
+        await fcm_near.aclose()
+        await fcm.aclose()
+        await apns.aclose()
+        emulators.stop()
+
+    print(
+        f"machine: {os.cpu_count()} cores; emulators in their own process; "
+        "(d) and (e): best of 3 runs"
+    )
+    print(
+        f"{'':46} {'messages':>9} {'seconds':>8} {'msg/s':>8} "
+        f"{'client µs/msg':>14} {'emulator µs/msg':>16}"
+    )
+    rates, costs = {}, {}
+    for name, count, seconds, client_cpu, emulator_cpu in results:
+        key = name.split()[0]
+        rates[key] = count / seconds
+        costs[key] = client_cpu / count * 1e6
+        print(
+            f"{name:46} {count:9,} {seconds:8.2f} {count / seconds:8,.0f} "
+            f"{costs[key]:14,.0f} {emulator_cpu / count * 1e6:16,.0f}"
+        )
+    print(f"ratio (d) FCM transport / (a) firebase-admin:  {rates['(d)'] / rates['(a)']:6.1f}×")
+    print(f"ratio (d) FCM transport / (b) plain httpx:     {rates['(d)'] / rates['(b)']:6.1f}×")
+    print(f"ratio (d) FCM transport / (c) plain aiohttp:   {rates['(d)'] / rates['(c)']:6.1f}×")
+    print(f"ratio (e) APNs transport / (f) aioapns:        {rates['(e)'] / rates['(f)']:6.1f}×")
+    print(
+        f"ratio (d) / FCM default quota (10,000/s):      "
+        f"{rates['(d)'] / FCM_QUOTA_PER_SECOND:6.2f}×  (client and emulator share 2 cores)"
+    )
+    per_core = 1e6 / costs["(d)"]
+    print(
+        f"(d) per core of worker CPU: {per_core:,.0f} msg/s = "
+        f"{per_core / FCM_QUOTA_PER_SECOND:.2f}× the quota (aiohttp: "
+        f"{1e6 / costs['(c)']:,.0f}, firebase-admin: {1e6 / costs['(a)']:,.0f})"
+    )
+
+
+def main() -> None:
+    """Parse the arguments and run the benchmark."""
+    configure_logging(json=False, level="WARNING")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fcm", type=int, default=40_000, help="messages for (d); (c): a 4th")
+    parser.add_argument("--apns", type=int, default=10_000, help="messages for (e)")
+    parser.add_argument("--slow", type=int, default=3_000, help="messages for (a), (b), (f)")
+    args = parser.parse_args()
+    asyncio.run(run(args.fcm, args.apns, args.slow))
+
+
+if __name__ == "__main__":
+    main()

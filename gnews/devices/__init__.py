@@ -1,0 +1,1 @@
+"""Citizens' phones: registered installs of the G-News app, their subscriptions and secrets."""

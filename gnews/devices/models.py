@@ -1,0 +1,52 @@
+"""The device document: one install of the G-News app, by push token.
+
+Devices are the big collection (millions). The push fan-out streams active devices by province
+and platform with a cursor and a small projection, hence the indexes; the push token is unique
+(one device per token). References are plain strings (province and agency codes, category
+codes), as nx-27017 never matches equality on ObjectId fields other than ``_id``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from beanie import Document
+from pydantic import Field
+from pymongo import ASCENDING, IndexModel
+
+from gnews.clock import utcnow
+
+
+class Platform(StrEnum):
+    """Where push messages go: FCM for Android, APNs for iOS."""
+
+    ANDROID = "android"
+    IOS = "ios"
+
+
+class Device(Document):
+    """An install of the app: where to push, what it follows, and its secret's hash."""
+
+    platform: Platform
+    push_token: str
+    provinces: list[str] = Field(default_factory=list)  # codes; empty = follows no province
+    categories: list[str] = Field(default_factory=list)  # category codes
+    agencies: list[str] = Field(default_factory=list)  # agency codes
+    language: Literal["th", "en"] = "th"
+    app_version: str | None = None
+    secret_hash: str  # sha256 hex of the device secret (256 random bits, shown once)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "devices"
+        # No "_id" in compound indexes: nx-27017 rejects inserts into such collections.
+        indexes = [
+            IndexModel([("push_token", ASCENDING)], unique=True),
+            IndexModel([("active", ASCENDING), ("provinces", ASCENDING), ("platform", ASCENDING)]),
+            IndexModel([("active", ASCENDING), ("platform", ASCENDING)]),
+        ]

@@ -1,0 +1,140 @@
+"""Registering devices, their secrets, and changing their subscriptions.
+
+Secrets: each registration issues a new secret of 256 random bits (``secrets.token_urlsafe``),
+returned once; only its SHA-256 is stored, and it is compared with ``hmac.compare_digest``.
+A device authenticates with ``Authorization: Device <secret>``.
+
+One device per push token: registering a token that is already known updates that device (its
+subscriptions, platform, language, app version; a deactivated device becomes active again) and
+issues a NEW secret, the old one stops working. An app registers when it has lost its secret
+(reinstalled, data cleared) or has none yet, and whoever holds the push token is that install.
+
+Push tokens (:func:`check_push_token`), by platform:
+
+* ``android``: an FCM registration token: 100 to 4096 characters of ``A-Z a-z 0-9 _ - :``
+  (today about 160, like ``<instance id>:APA91b…``).
+* ``ios``: an APNs device token as hexadecimal: 64 digits today (32 bytes); Apple warns the
+  length may grow, so an even number of 64 to 200 digits is accepted. Stored in lower case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from gnews.agencies.models import Agency
+from gnews.clock import as_utc, utcnow
+from gnews.db import store_changes
+from gnews.devices.models import Device, Platform
+from gnews.errors import ConflictError, FieldError
+from gnews.news.editorial import object_id
+
+FCM_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_:-]{100,4096}$")
+APNS_TOKEN_PATTERN = re.compile(r"^(?:[0-9a-fA-F]{2}){32,100}$")
+SEEN_INTERVAL = timedelta(hours=1)
+"""``last_seen_at`` is refreshed at most this often (a write per request would not scale)."""
+
+# Compared against when the device is unknown, so a miss costs as long as a wrong secret.
+_NO_DEVICE_HASH = hashlib.sha256(secrets.token_bytes(32)).hexdigest()
+
+
+def new_secret() -> tuple[str, str]:
+    """A new device secret and the hash to store."""
+    secret = secrets.token_urlsafe(32)
+    return secret, hash_secret(secret)
+
+
+def hash_secret(secret: str) -> str:
+    """SHA-256 (hex) of a device secret: it has 256 random bits, no slow hash is needed."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def check_push_token(platform: str, token: str) -> str:
+    """``token`` canonical for ``platform``; ValueError saying the rule (module docstring)."""
+    token = token.strip()
+    if platform == Platform.IOS:
+        if not APNS_TOKEN_PATTERN.fullmatch(token):
+            raise ValueError("an APNs device token: 64 (up to 200) hexadecimal digits")
+        return token.lower()
+    if not FCM_TOKEN_PATTERN.fullmatch(token):
+        raise ValueError("an FCM registration token: 100 to 4096 of A-Z a-z 0-9 _ - :")
+    return token
+
+
+async def check_agencies(codes: list[str]) -> None:
+    """422 naming ``agencies`` unless every code is an active agency."""
+    if not codes:
+        return
+    known = {agency.code async for agency in Agency.find({"code": {"$in": codes}, "active": True})}
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise FieldError("agencies", f"no active agency {', '.join(map(repr, unknown))}")
+
+
+async def register(values: dict[str, Any]) -> tuple[Device, str]:
+    """Create the device of ``values["push_token"]``, or update the one that has it; returns the
+    device and its new secret (shown once)."""
+    await check_agencies(values["agencies"])
+    secret, secret_hash = new_secret()
+    now = utcnow()
+    fields = {
+        **values,
+        "platform": Platform(values["platform"]),
+        "secret_hash": secret_hash,
+        "active": True,
+        "updated_at": now,
+    }
+    for _ in range(2):  # a concurrent registration of the same token may insert first
+        existing = await Device.find_one({"push_token": values["push_token"]})
+        if existing is not None:
+            return await store_changes(existing, {**fields, "last_seen_at": now}), secret
+        try:
+            return await Device(**fields, created_at=now, last_seen_at=now).insert(), secret
+        except DuplicateKeyError:
+            continue
+    raise ConflictError("the push token is being registered concurrently; retry")
+
+
+async def authenticate(device_id: str, secret: str) -> Device | None:
+    """The active device with this id and secret, else None (unknown id, wrong secret,
+    deactivated: the caller cannot tell which)."""
+    oid = object_id(device_id)
+    device = await Device.get(oid) if oid is not None else None
+    usable = device is not None and device.active
+    expected = device.secret_hash if device is not None and usable else _NO_DEVICE_HASH
+    if not hmac.compare_digest(expected, hash_secret(secret)) or device is None or not usable:
+        return None
+    if utcnow() - as_utc(device.last_seen_at) > SEEN_INTERVAL:
+        device = await store_changes(device, {"last_seen_at": utcnow()}, reload=True)
+    return device
+
+
+async def update(device: Device, changes: dict[str, Any]) -> Device:
+    """Apply validated ``changes`` (only the fields sent). A new push token is checked against
+    the device's platform (422 naming ``push_token``) and must not be another device's (409:
+    register it instead)."""
+    if "push_token" in changes:
+        try:
+            changes["push_token"] = check_push_token(device.platform, changes["push_token"])
+        except ValueError as error:
+            raise FieldError("push_token", str(error)) from None
+        holder = await Device.find_one({"push_token": changes["push_token"]})
+        if holder is not None and holder.id != device.id:
+            raise ConflictError("push_token belongs to another device; register it instead")
+    if "agencies" in changes:
+        await check_agencies(changes["agencies"])
+    changed = {key: value for key, value in changes.items() if getattr(device, key) != value}
+    if not changed:
+        return device
+    return await store_changes(device, {**changed, "updated_at": utcnow()}, reload=True)
+
+
+async def deactivate(device: Device) -> None:
+    """Stop pushing to ``device``; its secret stops working (re-registering revives it)."""
+    await store_changes(device, {"active": False, "updated_at": utcnow()}, reload=True)
