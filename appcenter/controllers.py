@@ -24,9 +24,9 @@ from gnews.accounts.guards import Principal, requires
 from gnews.accounts.models import Role
 from gnews.agencies.models import Agency
 from gnews.clock import UtcDateTime
+from gnews.highlights import is_active
 from gnews.http_cache import cached_json
-from gnews.news.editorial import is_active, page_by_time
-from gnews.pagination import Cursor, Limit, Page, check_limit, page_by_id
+from gnews.pagination import Cursor, Limit, Page, check_limit, page_by_id, page_by_time
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Platform = Literal["android", "ios", "web"]

@@ -46,15 +46,17 @@ from redis.asyncio import Redis
 
 from appcenter.categories import CATEGORIES, CATEGORY_CODES
 from appcenter.models import API_ORIGIN, AppListing, ListingStatus, OwnerKind
-from appcenter.validation import CONTENT_FIELDS, check_complete, check_links, invalid
+from appcenter.validation import CONTENT_FIELDS, check_complete, check_links
 from gnews import audit
 from gnews.accounts.guards import Principal
 from gnews.accounts.models import Role
 from gnews.agencies.models import Agency, agency_exists
 from gnews.clock import as_utc, utcnow
+from gnews.db import object_id
 from gnews.errors import ConflictError, FieldError
+from gnews.highlights import check_until
 from gnews.http_cache import invalidate
-from gnews.news.editorial import check_until, object_id, page_by_time
+from gnews.pagination import page_by_time
 from gnews.provinces import UnknownProvinceError, check_province_code
 from gnews.thai_text import index_terms, query_terms
 
@@ -300,7 +302,7 @@ async def update_listing(
         return listing
     if listing.origin != API_ORIGIN:
         message = f"declared by plugin {listing.origin}; change it in the plugin"
-        raise invalid(dict.fromkeys(changes, message))
+        raise FieldError.many(dict.fromkeys(changes, message))
     if listing.status is ListingStatus.IN_REVIEW:
         raise ConflictError("the listing is in review; withdraw it to edit it")
     if listing.status is ListingStatus.PUBLISHED and not principal.is_admin:

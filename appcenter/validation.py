@@ -216,18 +216,8 @@ class ListingPatch(BaseModel):
             field for field, value in sent.items() if value is None and field in NOT_NULL_FIELDS
         ]
         if nulls:
-            raise invalid(dict.fromkeys(nulls, "may be omitted but not null"))
+            raise FieldError.many(dict.fromkeys(nulls, "may be omitted but not null"))
         return sent
-
-
-def invalid(errors: Mapping[str, str]) -> FieldError:
-    """One 422 naming every field of ``errors`` (field → message)."""
-    first, message = next(iter(errors.items()))
-    error = FieldError(first, message)
-    error.extra = [{"key": field, "message": text} for field, text in errors.items()]
-    if len(errors) > 1:
-        error.detail = "; ".join(f"{field}: {text}" for field, text in errors.items())
-    return error
 
 
 def google_play_url_of(package: str) -> str:
@@ -287,7 +277,7 @@ def check_links(values: dict[str, Any]) -> dict[str, Any]:
     if values.get("ios_bundle_id") is not None and store_url is None:
         errors["app_store_url"] = "required with ios_bundle_id (the link citizens follow)"
     if errors:
-        raise invalid(errors)
+        raise FieldError.many(errors)
     values["platforms"] = [
         platform for platform, field in PLATFORM_FIELDS.items() if values.get(field)
     ]
@@ -305,4 +295,4 @@ def check_complete(values: Mapping[str, Any]) -> None:
             "is required before the listing is reviewed"
         )
     if errors:
-        raise invalid(errors)
+        raise FieldError.many(errors)

@@ -8,7 +8,8 @@ from typing import Any, TypeVar
 
 import structlog
 from arq.connections import ArqRedis
-from beanie import Document, init_beanie
+from beanie import Document, PydanticObjectId, init_beanie
+from bson.errors import InvalidId
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
@@ -17,6 +18,14 @@ log = structlog.get_logger(__name__)
 INIT_RETRY_SECONDS = 2.0
 
 D = TypeVar("D", bound=Document)
+
+
+def object_id(value: str) -> PydanticObjectId | None:
+    """``value`` as an ObjectId, or None when it is not one."""
+    try:
+        return PydanticObjectId(value)
+    except (InvalidId, TypeError, ValueError):
+        return None
 
 
 def mongo_client(uri: str, *, timeout_ms: int = 2000) -> AsyncMongoClient:

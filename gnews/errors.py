@@ -7,6 +7,7 @@ reads ``code`` (stable, machine-readable), shows ``message``, and for 422 lists 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -45,6 +46,15 @@ class FieldError(HTTPException):
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(detail=f"{field}: {message}", extra=[{"key": field, "message": message}])
+
+    @classmethod
+    def many(cls, errors: Mapping[str, str]) -> FieldError:
+        """One 422 naming every field of ``errors`` (field → message)."""
+        first, message = next(iter(errors.items()))
+        error = cls(first, message)
+        error.extra = [{"key": field, "message": text} for field, text in errors.items()]
+        error.detail = "; ".join(f"{field}: {text}" for field, text in errors.items())
+        return error
 
 
 class ConflictError(HTTPException):

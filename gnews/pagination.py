@@ -9,16 +9,20 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from beanie import PydanticObjectId
+from beanie import Document, PydanticObjectId
 from bson.errors import InvalidId
 from litestar.params import QueryParameter
 from pydantic import BaseModel
 
+from gnews.clock import as_utc
 from gnews.errors import FieldError
 
 T = TypeVar("T")
+D = TypeVar("D", bound=Document)
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -90,4 +94,50 @@ async def page_by_id(
         .to_list()
     )
     next_cursor = encode_cursor([str(documents[limit - 1].id)]) if len(documents) > limit else None
+    return documents[:limit], next_cursor
+
+
+async def page_by_time(
+    document: type[D],
+    criteria: Mapping[str, Any],
+    field: str,
+    limit: int,
+    *,
+    descending: bool,
+    cursor: str | None = None,
+) -> tuple[list[D], str | None]:
+    """One page of ``document`` matching ``criteria``, ordered by ``field`` then ``_id``.
+
+    The cursor holds ``[field value (ISO 8601), id]`` of the last item; the next page continues
+    strictly after it (``field < v or (field == v and _id < id)`` when descending), so items
+    inserted between pages are neither repeated nor skipped, and no ``skip`` is used.
+    """
+    conditions: list[Mapping[str, Any]] = [criteria] if criteria else []
+    if cursor is not None:
+        values = decode_cursor(cursor)
+        try:
+            last_value = as_utc(datetime.fromisoformat(values[0]))
+            last_id = PydanticObjectId(values[1])
+        except (InvalidId, IndexError, TypeError, ValueError):
+            raise FieldError("cursor", "not a cursor returned by this API") from None
+        op = "$lt" if descending else "$gt"
+        conditions.append(
+            {"$or": [{field: {op: last_value}}, {field: last_value, "_id": {op: last_id}}]}
+        )
+    query: Mapping[str, Any] = {}
+    if len(conditions) == 1:
+        query = conditions[0]
+    elif conditions:
+        query = {"$and": conditions}
+    direction = -1 if descending else 1
+    documents = (
+        await document.find(query)
+        .sort([(field, direction), ("_id", direction)])
+        .limit(limit + 1)
+        .to_list()
+    )
+    next_cursor = None
+    if len(documents) > limit:
+        last = documents[limit - 1]
+        next_cursor = encode_cursor([as_utc(getattr(last, field)).isoformat(), str(last.id)])
     return documents[:limit], next_cursor

@@ -30,10 +30,9 @@ from pymongo.errors import DuplicateKeyError
 
 from gnews.agencies.models import Agency
 from gnews.clock import as_utc, utcnow
-from gnews.db import store_changes
+from gnews.db import object_id, store_changes
 from gnews.devices.models import Device, Platform
 from gnews.errors import ConflictError, FieldError
-from gnews.news.editorial import object_id
 
 FCM_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_:-]{100,4096}$")
 APNS_TOKEN_PATTERN = re.compile(r"^(?:[0-9a-fA-F]{2}){32,100}$")

@@ -35,7 +35,7 @@ from gnews.news.categories import CATEGORIES
 from gnews.news.feed import NewsItemOut, NewsPage
 from gnews.news.models import ItemStatus, NewsItem, ProvinceTag, Source
 from gnews.news.search import check_query
-from gnews.pagination import Cursor, Limit, Page, check_limit, page_by_id
+from gnews.pagination import Cursor, Limit, Page, check_limit, page_by_id, page_by_time
 from gnews.provinces import ProvinceCode
 from gnews.rate_limit import READS, rate_limited
 from gnews.specs import AGENCY_CODE_PATTERN, SLUG_PATTERN
@@ -311,7 +311,7 @@ class EditorialController(Controller):
             criteria["agency"] = agency
         if source_id is not None:
             criteria["source_id"] = source_id
-        items, next_cursor = await editorial.page_by_time(
+        items, next_cursor = await page_by_time(
             NewsItem, criteria, "fetched_at", check_limit(limit), descending=False, cursor=cursor
         )
         return Page(items=[ItemOut.of(i) for i in items], next_cursor=next_cursor)
@@ -330,7 +330,7 @@ class EditorialController(Controller):
             criteria["status"] = status.value
         if agency is not None:
             criteria["agency"] = agency
-        items, next_cursor = await editorial.page_by_time(
+        items, next_cursor = await page_by_time(
             NewsItem, criteria, "published_at", check_limit(limit), descending=True, cursor=cursor
         )
         return Page(items=[ItemOut.of(i) for i in items], next_cursor=next_cursor)

@@ -15,13 +15,11 @@ namespace :data:`CACHE_NAMESPACE`, see :mod:`gnews.news.feed`) when a ``redis`` 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from beanie import Document, PydanticObjectId
+from beanie import Document
 from beanie.exceptions import DocumentNotFound
-from bson.errors import InvalidId
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from redis.asyncio import Redis
 
@@ -29,31 +27,20 @@ from gnews import audit
 from gnews.accounts.guards import Principal
 from gnews.agencies.models import agency_exists
 from gnews.clock import as_utc, utcnow
-from gnews.db import store_changes
+from gnews.db import object_id, store_changes
 from gnews.errors import ConflictError, FieldError
+from gnews.highlights import check_until
 from gnews.http_cache import invalidate
 from gnews.news.models import API_ORIGIN, ItemStatus, NewsItem, ProvinceTag, Source
 from gnews.news.tagging import item_text
-from gnews.pagination import decode_cursor, encode_cursor
 from gnews.thai_text import index_terms
 
 D = TypeVar("D", bound=Document)
-
-MAX_HIGHLIGHT = timedelta(days=30)
-"""How far ahead an item may be featured or pinned."""
 
 CACHE_NAMESPACE = "news"
 """The Redis response-cache namespace of the public news (``gnews.http_cache``)."""
 
 # -- lookups ------------------------------------------------------------------------------------
-
-
-def object_id(value: str) -> PydanticObjectId | None:
-    """``value`` as an ObjectId, or None when it is not one."""
-    try:
-        return PydanticObjectId(value)
-    except (InvalidId, TypeError, ValueError):
-        return None
 
 
 async def source_for(source_id: str, principal: Principal) -> Source:
@@ -91,65 +78,9 @@ def may_manage(principal: Principal, agency: str) -> bool:
 # -- keyset pagination over (datetime field, _id) ------------------------------------------------
 
 
-async def page_by_time(
-    document: type[D],
-    criteria: Mapping[str, Any],
-    field: str,
-    limit: int,
-    *,
-    descending: bool,
-    cursor: str | None = None,
-) -> tuple[list[D], str | None]:
-    """One page of ``document`` matching ``criteria``, ordered by ``field`` then ``_id``.
-
-    The cursor holds ``[field value (ISO 8601), id]`` of the last item; the next page continues
-    strictly after it (``field < v or (field == v and _id < id)`` when descending), so items
-    inserted between pages are neither repeated nor skipped, and no ``skip`` is used.
-    """
-    conditions: list[Mapping[str, Any]] = [criteria] if criteria else []
-    if cursor is not None:
-        values = decode_cursor(cursor)
-        try:
-            last_value = as_utc(datetime.fromisoformat(values[0]))
-            last_id = PydanticObjectId(values[1])
-        except (InvalidId, IndexError, TypeError, ValueError):
-            raise FieldError("cursor", "not a cursor returned by this API") from None
-        op = "$lt" if descending else "$gt"
-        conditions.append(
-            {"$or": [{field: {op: last_value}}, {field: last_value, "_id": {op: last_id}}]}
-        )
-    query: Mapping[str, Any] = {}
-    if len(conditions) == 1:
-        query = conditions[0]
-    elif conditions:
-        query = {"$and": conditions}
-    direction = -1 if descending else 1
-    documents = (
-        await document.find(query)
-        .sort([(field, direction), ("_id", direction)])
-        .limit(limit + 1)
-        .to_list()
-    )
-    next_cursor = None
-    if len(documents) > limit:
-        last = documents[limit - 1]
-        next_cursor = encode_cursor([as_utc(getattr(last, field)).isoformat(), str(last.id)])
-    return documents[:limit], next_cursor
-
-
 # -- sources --------------------------------------------------------------------------------------
 
 PLUGIN_MUTABLE_FIELDS = frozenset({"enabled", "trusted"})
-
-
-def _field_errors(errors: Mapping[str, str]) -> FieldError:
-    """One 422 naming every field of ``errors`` (field → message)."""
-    first, message = next(iter(errors.items()))
-    error = FieldError(first, message)
-    error.extra = [{"key": field, "message": text} for field, text in errors.items()]
-    if len(errors) > 1:
-        error.detail = "; ".join(f"{field}: {text}" for field, text in errors.items())
-    return error
 
 
 async def create_source(values: dict[str, Any], principal: Principal) -> Source:
@@ -181,7 +112,7 @@ async def update_source(source: Source, changes: dict[str, Any], principal: Prin
         owned = [field for field in changes if field not in PLUGIN_MUTABLE_FIELDS]
         if owned:
             message = f"declared by plugin {source.origin}; change it in the plugin"
-            raise _field_errors(dict.fromkeys(owned, message))
+            raise FieldError.many(dict.fromkeys(owned, message))
     if "trusted" in changes and changes["trusted"] != source.trusted and not principal.is_staff:
         raise PermissionDeniedException("only EGA staff may change whether a source is trusted")
     if changes.get("enabled") and not source.enabled and not source.declared:
@@ -364,18 +295,6 @@ def _require_published(item: NewsItem, what: str) -> None:
         raise ConflictError(f"only published items may be {what}; this one is {item.status.value}")
 
 
-def check_until(until: datetime) -> datetime:
-    """``until`` in UTC if it is in the future and at most :data:`MAX_HIGHLIGHT` ahead (else 422
-    naming ``until``)."""
-    until = as_utc(until)
-    now = utcnow()
-    if until <= now:
-        raise FieldError("until", "must be in the future")
-    if until > now + MAX_HIGHLIGHT:
-        raise FieldError("until", f"must be at most {MAX_HIGHLIGHT.days} days ahead")
-    return until
-
-
 HIGHLIGHTS = {"feature": "featured_until", "pin": "pinned_until"}
 
 
@@ -404,8 +323,3 @@ async def set_breaking(
         _require_published(item, "marked breaking")
     action = "breaking" if breaking else "unbreaking"
     return await _change_item(item, action, {"breaking": breaking}, principal, redis)
-
-
-def is_active(until: datetime | None) -> bool:
-    """True while a ``featured_until`` / ``pinned_until`` lies in the future."""
-    return until is not None and as_utc(until) > utcnow()

@@ -38,11 +38,12 @@ from pydantic import BaseModel, Field
 from gnews.agencies.models import Agency
 from gnews.clock import UtcDateTime, as_utc, utcnow
 from gnews.errors import FieldError
+from gnews.highlights import is_active
 from gnews.localisation import Language, pick
 from gnews.news import editorial, search
 from gnews.news.categories import category_name, category_values
 from gnews.news.models import ItemStatus, NewsItem
-from gnews.pagination import Page, decode_cursor, encode_cursor
+from gnews.pagination import Page, decode_cursor, encode_cursor, page_by_time
 from gnews.provinces import UnknownProvinceError, check_province_code, get_province
 
 CACHE_NAMESPACE = editorial.CACHE_NAMESPACE
@@ -80,8 +81,8 @@ class NewsItemOut(BaseModel):
         return cls(
             id=str(item.id),
             source=item.source_slug,
-            featured=editorial.is_active(item.featured_until),
-            pinned=editorial.is_active(item.pinned_until),
+            featured=is_active(item.featured_until),
+            pinned=is_active(item.pinned_until),
             **item.model_dump(include=set(cls.model_fields) - _COMPUTED),
         )
 
@@ -235,7 +236,7 @@ async def chronological_page(
         first = await highlighted(criteria, utcnow())
         shown = [PydanticObjectId(item.id) for item in first]
     stream = _all_of([criteria, {"_id": {"$nin": shown}}]) if shown else criteria
-    items, next_cursor = await editorial.page_by_time(
+    items, next_cursor = await page_by_time(
         NewsItem, stream, "published_at", limit, descending=True, cursor=cursor
     )
     if next_cursor is not None and shown:

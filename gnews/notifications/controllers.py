@@ -15,11 +15,11 @@ from pydantic import BaseModel, Field
 from gnews.accounts.guards import BEARER, requires
 from gnews.accounts.models import Role
 from gnews.clock import UtcDateTime
+from gnews.db import object_id
 from gnews.devices.controllers import DEVICE_SECRET, provide_device
 from gnews.devices.models import Device
 from gnews.http_cache import encode, json_response
 from gnews.localisation import Language, choose_language, pick
-from gnews.news.editorial import object_id
 from gnews.notifications import service
 from gnews.notifications.models import (
     InboxEntry,

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from litestar.exceptions import NotFoundException
 
 from gnews.clock import utcnow
-from gnews.db import store_changes
-from gnews.news.editorial import object_id, page_by_time
+from gnews.db import object_id, store_changes
 from gnews.notifications.models import InboxEntry, Notification, stats_field
+from gnews.pagination import page_by_time
 
 
 async def inbox_page(
