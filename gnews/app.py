@@ -51,6 +51,7 @@ from gnews.logs import configure_logging, request_context_middleware
 from gnews.news.controllers import EditorialController, NewsController, SourceController
 from gnews.news.models import NewsItem, Source
 from gnews.news.sync import sync_plugin_sources
+from gnews.news.tagging import warm_up
 from gnews.notifications.controllers import InboxController, NotificationController
 from gnews.notifications.models import InboxEntry, Notification
 from gnews.plugins import PluginManager, build_plugin_manager
@@ -138,9 +139,12 @@ def _lifespan(settings: Settings, plugins: PluginManager):
             state.mongo_client, settings.mongodb_db, document_models(), on_database_ready
         )
         await plugins.call_each_async("gnews_startup", app=app)
+        # Thai dictionaries for search, built off the event loop rather than on the first query.
+        warming = asyncio.create_task(asyncio.to_thread(warm_up))
         try:
             yield
         finally:
+            warming.cancel()
             if retry is not None:
                 retry.cancel()
             await state.redis.aclose()
