@@ -216,3 +216,25 @@ async def test_firebase_admins_own_send_is_understood_by_the_emulator(emulators)
     assert response.success_count == 1
     assert response.responses[0].message_id.startswith("projects/gnews-dev/messages/")
     assert emulators.fcm.recorder.for_token("token-a")
+
+
+async def test_the_access_token_is_renewed_before_it_expires(emulators, fcm):
+    emulators.fcm.token_ttl = 2  # seconds: renewed after half its life
+    await fcm.send(message(), ["token-a"])
+    await asyncio.sleep(1.1)
+    [outcome] = await fcm.send(message(), ["token-b"])
+    assert (outcome.status, outcome.attempts) == ("sent", 1)
+    assert emulators.fcm.tokens_issued == 2
+    assert emulators.fcm.recorder.counts["401"] == 0
+
+
+async def test_reconnects_after_the_server_went_away(emulators, fcm):
+    from gnews.emulators.fcm import FcmEmulator
+
+    [first] = await fcm.send(message(), ["token-a"])
+    port = emulators.fcm.port
+    await emulators.fcm.stop()  # closes the idle keep-alive connections
+    emulators.fcm = await FcmEmulator(port=port).start()  # knows no access token
+    [second] = await fcm.send(message(), ["token-b"])
+    assert (first.status, second.status) == ("sent", "sent")
+    assert emulators.fcm.recorder.for_token("token-b")

@@ -211,15 +211,16 @@ class FcmTransport:
         if self._token and self._token != stale and time.monotonic() < self._token_deadline:
             return self._token
         async with self._refresh_lock:  # one refresh for all the requests waiting on it
+            if self._token and self._token != stale and time.monotonic() < self._token_deadline:
+                return self._token  # refreshed while this one waited
             credential = self._credential
-            if not credential.valid or credential.token == stale:
-                request = google.auth.transport.requests.Request()
-                await asyncio.to_thread(credential.refresh, request)
-                self.token_refreshes += 1
-                log.debug("fcm access token refreshed", project=self.project_id)
-            # google-auth's `valid` turns False a few minutes before the expiry: refresh then.
-            lifetime = credential.expiry.replace(tzinfo=UTC) - datetime.now(UTC)
-            self._token_deadline = time.monotonic() + lifetime.total_seconds() - REFRESH_MARGIN
+            request = google.auth.transport.requests.Request()
+            await asyncio.to_thread(credential.refresh, request)  # google-auth is synchronous
+            self.token_refreshes += 1
+            log.debug("fcm access token refreshed", project=self.project_id)
+            lifetime = (credential.expiry.replace(tzinfo=UTC) - datetime.now(UTC)).total_seconds()
+            margin = min(REFRESH_MARGIN, lifetime / 2)
+            self._token_deadline = time.monotonic() + lifetime - margin
             self._token = credential.token
             return credential.token
 

@@ -83,10 +83,14 @@ class _Connection(asyncio.Protocol):
     # --- use --------------------------------------------------------------------------------
     def send(self, data: bytes) -> asyncio.Future[Http1Response]:
         """Write a complete request; the future gets its response."""
-        assert self.transport is not None and self.future is None
-        self.future = asyncio.get_running_loop().create_future()
+        assert self.future is None
+        future = self.future = asyncio.get_running_loop().create_future()
+        if self.transport is None or self.transport.is_closing():
+            self.future = None
+            future.set_exception(Http1Error("connection closed"))
+            return future
         self.transport.write(data)
-        return self.future
+        return future
 
     def _fail(self, error: Http1Error) -> None:
         future, self.future = self.future, None
@@ -154,7 +158,7 @@ class Http1Pool:
     async def _acquire(self) -> _Connection:
         while self._idle:
             connection = self._idle.pop()  # most recently used: least likely to be closed
-            if not connection.closed:
+            if not connection.closed and not connection.transport.is_closing():  # type: ignore[union-attr]
                 return connection
         if self._open < self.max_connections:
             return await self._connect()
