@@ -20,13 +20,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from appcenter import service
 from appcenter.models import AppListing, ListingStatus, OwnerKind
 from appcenter.validation import ListingIn, ListingPatch
-from gnews.accounts.guards import Principal, requires
+from gnews.accounts.guards import BEARER, BEARER_OR_API_KEY, Principal, requires
 from gnews.accounts.models import Role
 from gnews.agencies.models import Agency
 from gnews.clock import UtcDateTime
 from gnews.highlights import is_active
 from gnews.http_cache import cached_json
 from gnews.pagination import Cursor, Limit, Page, check_limit, page_by_id, page_by_time
+from gnews.rate_limit import READS, rate_limited
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Platform = Literal["android", "ios", "web"]
@@ -104,6 +105,7 @@ class ListingController(Controller):
     path = "/api/v1/gac/listings"
     tags = ["gac"]
     guards = [requires()]
+    security = BEARER_OR_API_KEY
 
     @get("/", summary="List the listings the caller may see, newest first")
     async def list_listings(
@@ -287,6 +289,7 @@ class ReviewQueueController(Controller):
     path = "/api/v1/gac/queue"
     tags = ["gac"]
     guards = [requires(Role.ADMIN, Role.EDITOR, api_keys=False)]
+    security = BEARER
 
     @get("/", summary="Listings waiting for review, first submitted first")
     async def queue(
@@ -390,6 +393,7 @@ class CatalogueController(Controller):
 
     path = "/api/v1/apps"
     tags = ["apps"]
+    guards = [rate_limited(READS)]
 
     @get("/", summary="Published apps, newest first", responses=_PAGE_OF_APPS)
     async def list_apps(
@@ -459,6 +463,7 @@ class AgencyAppsController(Controller):
 
     path = "/api/v1/agencies/{code:str}/apps"
     tags = ["apps"]
+    guards = [rate_limited(READS)]
 
     @get("/", summary="An agency's published apps, newest first", responses=_PAGE_OF_APPS)
     async def list_agency_apps(

@@ -96,7 +96,9 @@ def serve(host: str | None, port: int | None) -> None:
         port=port or settings.http_port,
         log_config=None,
         access_log=False,
-        proxy_headers=True,
+        # Client addresses come from gnews.rate_limit.client_address, which trusts
+        # X-Forwarded-For only from GNEWS_TRUSTED_PROXIES; uvicorn must not rewrite them.
+        proxy_headers=False,
         server_header=False,
         timeout_graceful_shutdown=10,
     )

@@ -107,7 +107,8 @@ def _fields_of(extra: Any) -> list[dict[str, Any]]:
     fields = []
     for item in extra:
         if isinstance(item, dict) and ("key" in item or "message" in item):
-            field = {"field": item.get("key") or "", "message": item.get("message", "")}
+            message = str(item.get("message", "")).removeprefix("Value error, ")
+            field = {"field": item.get("key") or "", "message": message}
             if item.get("source"):
                 source = item["source"]
                 field["source"] = str(getattr(source, "value", source))

@@ -237,23 +237,31 @@ def query_terms(query: str) -> list[str]:
 
     Thai is segmented into the coarsest dictionary words (out-of-dictionary pieces become
     character clusters); Latin words are casefolded; numbers are kept whole ("3,108" -> "3108").
-    Stopwords are dropped when other terms remain; at most :data:`MAX_QUERY_TERMS` are returned.
+    A stopword typed as a word of its own ("ข่าว ของ กระทรวง") is dropped when other terms
+    remain; one that is part of a longer run of Thai ("ทางรัฐ", "ยืนยันตัวตน": PyThaiNLP lists
+    ทาง and ยืนยัน as stopwords) is kept, or the query would lose the words that make it precise.
+    At most :data:`MAX_QUERY_TERMS` are returned.
     """
     if not query:
         return []
     trie = _dictionary()
     terms: dict[str, None] = {}
+    standalone: set[str] = set()  # terms that were a whole run of the query on their own
     for kind, value in _tokens(query):
         if kind == "thai":
-            for term in _thai_query_terms(value, trie):
+            run_terms = _thai_query_terms(value, trie)
+            if len(run_terms) == 1:
+                standalone.update(run_terms)
+            for term in run_terms:
                 terms.setdefault(term)
         elif kind == "num":
             terms.setdefault(_number_canonical(value))
         else:
+            standalone.add(value)
             terms.setdefault(value)
     result = list(terms)
     stopwords = _stopwords()
-    content = [t for t in result if t not in stopwords]
+    content = [t for t in result if not (t in stopwords and t in standalone)]
     if content:
         result = content
     return result[:MAX_QUERY_TERMS]
