@@ -79,13 +79,23 @@ async def test_featured_first_puts_pinned_then_featured_items_first_once(client)
         )
     ).json()
     titles = [i["title"] for i in first["items"]]
-    assert titles == ["pinned-old", "featured-new", "featured-old", "plain-1", "plain-2", "expired"]
+    # Highlights count toward the limit: here they fill the first page.
+    assert titles == ["pinned-old", "featured-new", "featured-old"]
     assert [i["pinned"] for i in first["items"][:3]] == [True, False, False]
     assert [i["featured"] for i in first["items"][:3]] == [False, True, True]
     rest = await all_titles(client, province="TH-60", limit=3, cursor=first["next_cursor"])
     seen = titles + rest
     assert len(seen) == len(set(seen)) == 11
-    assert rest == ["plain-3", "plain-4", "plain-5", "plain-6", "plain-7"]
+    assert rest == [
+        "plain-1",
+        "plain-2",
+        "expired",
+        "plain-3",
+        "plain-4",
+        "plain-5",
+        "plain-6",
+        "plain-7",
+    ]
     # Without the flag the same items come in plain time order.
     plain = await all_titles(client, province="TH-60", limit=4)
     assert plain[:5] == ["plain-1", "plain-2", "expired", "plain-3", "featured-new"]
@@ -373,3 +383,35 @@ async def test_a_phone_follows_nakhon_sawan_end_to_end(client):
     assert_error(await client.get(other_path, headers=auth), 404)
     assert_error(await client.patch(other_path, json={"provinces": []}, headers=auth), 404)
     assert_error(await client.get(f"{other_path}/feed", headers=auth), 404)
+
+
+async def test_featured_first_pages_never_exceed_the_limit(client, auth_headers):
+    from datetime import timedelta
+
+    from gnews.clock import utcnow
+    from gnews.news.models import ItemStatus, NewsItem
+
+    now = utcnow()
+    for n in range(6):
+        await NewsItem(
+            source_id="s",
+            source_slug="s",
+            agency="ega",
+            key=f"k{n}",
+            title=f"ข่าว {n}",
+            published_at=now - timedelta(minutes=n),
+            content_hash=str(n),
+            status=ItemStatus.PUBLISHED,
+            featured_until=now + timedelta(days=1) if n in (3, 4, 5) else None,
+        ).insert()
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, "featured_first": "true"} | ({"cursor": cursor} if cursor else {})
+        page = (await client.get("/api/v1/news", params=params)).json()
+        assert len(page["items"]) <= 2
+        seen += [item["title"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    # The two newest highlights fill page 1; the third appears in its place in time.
+    assert seen == ["ข่าว 3", "ข่าว 4", "ข่าว 0", "ข่าว 1", "ข่าว 2", "ข่าว 5"]

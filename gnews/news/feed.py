@@ -51,6 +51,8 @@ CACHE_TTL_SECONDS = 300
 LIST_MAX_AGE = 30
 ITEM_MAX_AGE = 60
 MAX_HIGHLIGHTS = 20
+# A cursor position before every item (newest first): published_at and id above any real one.
+FROM_THE_TOP = ("9999-12-31T23:59:59+00:00", "f" * 24)
 
 _COMPUTED = frozenset({"id", "source", "featured", "pinned"})
 
@@ -233,11 +235,13 @@ async def chronological_page(
     shown = _shown_highlights(cursor)
     first: list[NewsItem] = []
     if featured_first and cursor is None:
-        first = await highlighted(criteria, utcnow())
+        first = (await highlighted(criteria, utcnow()))[:limit]  # they count toward the limit
         shown = [PydanticObjectId(item.id) for item in first]
     stream = _all_of([criteria, {"_id": {"$nin": shown}}]) if shown else criteria
+    if len(first) == limit:  # highlights fill the page: the next one starts from the newest
+        return first, encode_cursor([FROM_THE_TOP[0], FROM_THE_TOP[1], [str(i) for i in shown]])
     items, next_cursor = await page_by_time(
-        NewsItem, stream, "published_at", limit, descending=True, cursor=cursor
+        NewsItem, stream, "published_at", limit - len(first), descending=True, cursor=cursor
     )
     if next_cursor is not None and shown:
         next_cursor = encode_cursor([*decode_cursor(next_cursor)[:2], [str(i) for i in shown]])
