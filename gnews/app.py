@@ -52,8 +52,12 @@ from gnews.news.controllers import EditorialController, NewsController, SourceCo
 from gnews.news.models import NewsItem, Source
 from gnews.news.sync import sync_plugin_sources
 from gnews.news.tagging import warm_up
-from gnews.notifications.controllers import InboxController, NotificationController
-from gnews.notifications.models import InboxEntry, Notification
+from gnews.notifications.controllers import (
+    BreakingNewsController,
+    InboxController,
+    NotificationController,
+)
+from gnews.notifications.models import InboxEntry, Notification, PushBatch
 from gnews.plugins import PluginManager, build_plugin_manager
 from gnews.provinces_api import ReferenceController
 
@@ -71,6 +75,7 @@ def document_models() -> list[type[Document]]:
         Device,
         Notification,
         InboxEntry,
+        PushBatch,
     ]
 
 
@@ -90,6 +95,7 @@ def route_handlers() -> list[type | Router]:
             DeviceController,
             InboxController,
             NotificationController,
+            BreakingNewsController,
             ListingController,
             ReviewQueueController,
             CatalogueController,

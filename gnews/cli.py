@@ -106,15 +106,13 @@ def serve(host: str | None, port: int | None) -> None:
 
 @main.command()
 def worker() -> None:
-    """Run the arq worker only: feed polling and scheduled jobs."""
-    from arq.worker import Worker
-
+    """Run the arq worker only: feed polling, push notifications and scheduled jobs."""
     from gnews.logs import configure_logging
-    from workers.settings import worker_settings
+    from workers.settings import make_worker
 
     settings = _serving_settings(_settings())
     configure_logging(json=settings.json_logs, level=settings.log_level)
-    Worker(**worker_settings(settings)).run()
+    make_worker(settings).run()
 
 
 @main.command()

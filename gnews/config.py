@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     apns_key_id: str | None = None
     apns_team_id: str | None = None
     apns_topic: str | None = None
+    # Push fan-out (docs/operations.md#push-notifications): devices per push batch, the lease of
+    # a claimed batch or fan-out, how often the reconciler runs, batches one worker sends at once.
+    push_batch_size: int = Field(500, ge=1, le=500)
+    push_lease_seconds: float = Field(30.0, ge=1, le=600)
+    push_reconcile_seconds: int = Field(15, ge=1, le=60)
+    push_send_concurrency: int = Field(8, ge=1, le=64)
 
     _split_lists = field_validator(
         "plugins", "disabled_plugins", "cors_origins", "trusted_proxies", mode="before"

@@ -17,7 +17,8 @@ async def notify(device_ids: list[str], title: str, minutes_ago: float = 0, **va
     notification = await Notification(
         title_th=title,
         body_th=f"เนื้อหา {title}",
-        status=NotificationStatus.SENT,
+        status=NotificationStatus.DONE,
+        settled=True,
         **values,
     ).insert()
     for device_id in device_ids:
@@ -123,8 +124,16 @@ async def test_an_open_is_recorded_once(client, auth_headers):
         f"/api/v1/notifications/{notification.id}", headers=await auth_headers("editor")
     )
     assert staff.status_code == 200, staff.text
-    assert staff.json()["stats"] == {"targeted": 0, "sent": 0, "failed": 0, "opened": 2}
-    assert staff.json()["status"] == "sent"
+    assert staff.json()["stats"] == {
+        "targeted": 0,
+        "sent": 0,
+        "failed": 0,
+        "failed_by_reason": {},
+        "deactivated": 0,
+        "skipped": 0,
+        "opened": 2,
+    }
+    assert staff.json()["status"] == "done"
 
 
 async def test_opening_what_is_not_in_the_inbox_is_404(client, auth_headers):
@@ -136,9 +145,11 @@ async def test_opening_what_is_not_in_the_inbox_is_404(client, auth_headers):
     for notification_id in (str(theirs.id), "0123456789abcdef01234567", "nope"):
         assert_error(await client.post(f"{base}/{notification_id}/opened", headers=auth), 404)
     assert (await Notification.get(theirs.id)).stats.opened == 0
-    # Staff only, and 404 for an unknown notification.
+    # Staff (or the news item's agency), and 404 for an unknown notification.
     assert_error(await client.get(f"/api/v1/notifications/{theirs.id}"), 401)
     agency = await auth_headers("agency", agency="dopa")
-    assert_error(await client.get(f"/api/v1/notifications/{theirs.id}", headers=agency), 403)
+    assert_error(await client.get(f"/api/v1/notifications/{theirs.id}", headers=agency), 404)
+    developer = await auth_headers("developer")
+    assert_error(await client.get(f"/api/v1/notifications/{theirs.id}", headers=developer), 403)
     admin = await auth_headers("admin")
     assert_error(await client.get("/api/v1/notifications/nope", headers=admin), 404)

@@ -1,33 +1,54 @@
-"""A device's notification inbox (``/api/v1/devices/{id}/notifications``, device secret) and
-a notification's delivery figures for staff (``/api/v1/notifications/{id}``)."""
+"""A device's notification inbox (``/api/v1/devices/{id}/notifications``, device secret), the
+notifications staff and agencies send (``/api/v1/notifications``), and a breaking news item
+turned into a notification in one call (``/api/v1/editorial/items/{id}/notify``).
+
+The rules are in :mod:`gnews.notifications.service`; the sending in ``workers/``."""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import NotFoundException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, FromQuery
-from pydantic import BaseModel, Field
+from litestar.params import FromPath, FromQuery, JSONBody
+from pydantic import (
+    AnyHttpUrl,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from redis.asyncio import Redis
 
-from gnews.accounts.guards import BEARER, requires
+from gnews.accounts.guards import BEARER, Principal, requires
 from gnews.accounts.models import Role
 from gnews.clock import UtcDateTime
-from gnews.db import object_id
-from gnews.devices.controllers import DEVICE_SECRET, provide_device
-from gnews.devices.models import Device
+from gnews.devices.controllers import (
+    DEVICE_SECRET,
+    Agencies,
+    Categories,
+    Provinces,
+    provide_device,
+)
+from gnews.devices.models import Device, Platform
 from gnews.http_cache import encode, json_response
 from gnews.localisation import Language, choose_language, pick
 from gnews.notifications import service
 from gnews.notifications.models import (
+    Audience,
     InboxEntry,
     Notification,
     NotificationStats,
     NotificationStatus,
 )
 from gnews.pagination import Cursor, Limit, Page, check_limit
+from gnews.provinces import RegionCode, all_regions
 from gnews.rate_limit import READS, rate_limited
 
 
@@ -40,6 +61,8 @@ class InboxItemOut(BaseModel):
     body: str
     data: dict[str, str]
     news_item_id: str | None
+    deep_link: str | None
+    image_url: str | None
     sent_at: UtcDateTime
     opened: bool
     opened_at: UtcDateTime | None
@@ -53,6 +76,8 @@ class InboxItemOut(BaseModel):
             body=pick(language, notification.body_th, notification.body_en),
             data=notification.data,
             news_item_id=notification.news_item_id,
+            deep_link=notification.deep_link,
+            image_url=notification.image_url,
             sent_at=entry.created_at,
             opened=entry.opens > 0 or entry.opened_at is not None,
             opened_at=entry.opened_at,
@@ -111,8 +136,134 @@ class InboxController(Controller):
         await service.record_open(str(device.id), notification_id)
 
 
+# -- notifications (staff, agencies) --------------------------------------------------------------
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+DATA_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+DataValue = Annotated[str, StringConstraints(max_length=1000)]
+# Keys the push messages set themselves, or that FCM / APNs reserve.
+RESERVED_DATA_KEYS = frozenset(
+    {"notification_id", "news_item_id", "deep_link", "image_url", "aps", "from", "collapse_key",
+     "message_type", "notification", "priority", "ttl"}
+)  # fmt: skip
+TARGETING = ("provinces", "regions", "categories", "agencies", "platforms", "languages")
+
+
+class AudienceIn(BaseModel):
+    """Who gets it: active devices matching every dimension given (any value of each). A
+    region means all its provinces. ``everyone`` excludes provinces, regions, categories and
+    agencies; platforms and languages still narrow it. At least one dimension, or everyone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    everyone: bool = False
+    provinces: Provinces = []
+    regions: Annotated[list[RegionCode], Field(max_length=len(all_regions()))] = []
+    categories: Categories = []
+    agencies: Agencies = []
+    platforms: Annotated[list[Platform], Field(max_length=len(Platform))] = []
+    languages: Annotated[list[Language], Field(max_length=2)] = []
+
+    @model_validator(mode="after")
+    def _targets_someone(self) -> AudienceIn:
+        geographic = [n for n in TARGETING[:4] if getattr(self, n)]
+        if self.everyone and geographic:
+            raise ValueError(f"everyone cannot be combined with {', '.join(geographic)}")
+        if not self.everyone and not any(getattr(self, name) for name in TARGETING):
+            raise ValueError(f"name at least one of {', '.join(TARGETING)}, or everyone: true")
+        return self
+
+    def audience(self) -> Audience:
+        """As stored (duplicates dropped)."""
+        values = self.model_dump(mode="json")
+        for name in TARGETING:
+            values[name] = list(dict.fromkeys(values[name]))
+        return Audience.model_validate(values)
+
+
+class _Delivery(BaseModel):
+    """When and how: shared by a new notification and a breaking-news one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    data: Annotated[dict[str, DataValue], Field(max_length=20)] = Field(
+        default_factory=dict, description="key/values for the app (strings)"
+    )
+    send_at: AwareDatetime | None = Field(
+        None, description="when to send (at most 30 days ahead); omitted: now"
+    )
+    expires_at: AwareDatetime | None = Field(
+        None, description="nothing is sent from then on (default: send_at + 1 day; ≤ 28 days)"
+    )
+    ttl_seconds: int | None = Field(
+        None, ge=60, le=28 * 86_400, description="instead of expires_at: send_at + this"
+    )
+    priority: Literal["high", "normal"] = "high"
+
+    @field_validator("data")
+    @classmethod
+    def _check_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        if bad := [key for key in value if not DATA_KEY.match(key)]:
+            raise ValueError(f"keys are a letter then letters, digits, _ (64 at most): {bad[0]!r}")
+        if reserved := sorted(set(value) & RESERVED_DATA_KEYS):
+            raise ValueError(f"reserved keys: {', '.join(reserved)}")
+        return value
+
+
+class NotificationIn(_Delivery):
+    """A push notification: Thai text (English optional: both title and body), an audience."""
+
+    title_th: Title
+    title_en: Title | None = None
+    body_th: Body
+    body_en: Body | None = None
+    news_item_id: str | None = Field(
+        None, description="a published news item: the app opens it (required for agency users)"
+    )
+    image_url: AnyHttpUrl | None = None
+    audience: AudienceIn
+
+    @model_validator(mode="after")
+    def _english_pairs(self) -> NotificationIn:
+        if (self.title_en is None) != (self.body_en is None):
+            missing = "body_en" if self.body_en is None else "title_en"
+            raise ValueError(f"{missing} is required with the other English text")
+        return self
+
+    def values(self) -> dict[str, Any]:
+        """As the service takes them."""
+        values = self.model_dump(exclude={"audience"})
+        values["image_url"] = str(self.image_url) if self.image_url else None
+        values["audience"] = self.audience.audience().model_dump()
+        return values
+
+
+class NotifyIn(_Delivery):
+    """Changes to the notification made from a breaking news item (all optional)."""
+
+    title_en: Title | None = None
+    body_en: Body | None = None
+    audience: AudienceIn | None = Field(
+        None, description="default: the item's provinces, or everyone for national news"
+    )
+
+    def values(self) -> dict[str, Any]:
+        """As the service takes them."""
+        values = self.model_dump(exclude={"audience"})
+        if self.title_en and not self.body_en:
+            values["body_en"] = self.title_en
+        if self.audience is not None:
+            values["audience"] = self.audience.audience().model_dump()
+        return values
+
+
+def _time(value: float | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value is not None else None
+
+
 class NotificationOut(BaseModel):
-    """A notification with its delivery and open counts."""
+    """A notification with its live status and figures."""
 
     id: str
     title_th: str
@@ -121,31 +272,130 @@ class NotificationOut(BaseModel):
     body_en: str | None
     data: dict[str, str]
     news_item_id: str | None
+    deep_link: str | None
+    image_url: str | None
+    priority: str
+    audience: Audience
+    agency: str | None
     status: NotificationStatus
+    send_at: UtcDateTime
+    expires_at: UtcDateTime
+    started_at: UtcDateTime | None
+    finished_at: UtcDateTime | None
+    batches_total: int
+    batches_done: int
     stats: NotificationStats
+    created_by: str | None
     created_at: UtcDateTime
-    updated_at: UtcDateTime
 
     @classmethod
     def of(cls, notification: Notification) -> NotificationOut:
         """Convert a stored notification."""
-        values: dict[str, Any] = notification.model_dump(include=set(cls.model_fields) - {"id"})
+        times = {"send_at", "expires_at", "started_at", "finished_at"}
+        values: dict[str, Any] = notification.model_dump(
+            include=set(cls.model_fields) - {"id"} - times
+        )
+        for name in times:
+            values[name] = _time(getattr(notification, name))
         return cls(id=str(notification.id), **values)
 
 
+class PreviewIn(BaseModel):
+    """The audience to count, as a notification's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    audience: AudienceIn
+
+
+class PreviewOut(BaseModel):
+    """How many active devices an audience reaches now."""
+
+    total: int
+    by_platform: dict[str, int]
+
+
+def _redis(request: Request) -> Redis:
+    return request.app.state.redis
+
+
 class NotificationController(Controller):
-    """Notifications as EGA staff see them (sending them is the push service's part)."""
+    """Send push notifications and follow them (admins, editors; agency users for their
+    agency's news). API keys may not send pushes."""
 
     path = "/api/v1/notifications"
     tags = ["notifications"]
-    guards = [requires(Role.ADMIN, Role.EDITOR, api_keys=False)]
+    guards = [requires(Role.ADMIN, Role.EDITOR, Role.AGENCY, api_keys=False)]
     security = BEARER
 
-    @get("/{notification_id:str}", summary="One notification with its figures")
-    async def get_notification(self, notification_id: FromPath[str]) -> NotificationOut:
-        """Counts (``stats``): targeted, sent, failed, opened (each device once)."""
-        oid = object_id(notification_id)
-        notification = await Notification.get(oid) if oid is not None else None
-        if notification is None:
-            raise NotFoundException("no such notification")
+    @post("/", summary="Create a notification (sent now or at send_at)", status_code=201)
+    async def create(
+        self,
+        data: JSONBody[NotificationIn],
+        principal: NamedDependency[Principal],
+        request: Request,
+    ) -> NotificationOut:
+        """Status ``scheduled`` until the worker starts it (at once, or at ``send_at``).
+        Agency users: only with a published ``news_item_id`` of their agency (403 without one,
+        404 for another agency's)."""
+        notification = await service.create_notification(data.values(), principal, _redis(request))
+        return NotificationOut.of(notification)
+
+    @post("/preview", summary="How many devices an audience reaches", status_code=200)
+    async def preview(self, data: JSONBody[PreviewIn]) -> PreviewOut:
+        """``{"audience": …}`` as in a notification: active devices it reaches now, by
+        platform (the filter the fan-out streams)."""
+        return PreviewOut(**await service.preview(data.audience.audience()))
+
+    @get("/", summary="Notifications, newest first")
+    async def list_notifications(
+        self,
+        principal: NamedDependency[Principal],
+        status: FromQuery[NotificationStatus | None] = None,
+        cursor: Cursor = None,
+        limit: Limit = None,
+    ) -> Page[NotificationOut]:
+        """With live status and figures; agency users see their agency's only."""
+        notifications, next_cursor = await service.list_notifications(
+            principal, status, check_limit(limit), cursor
+        )
+        return Page(items=[NotificationOut.of(n) for n in notifications], next_cursor=next_cursor)
+
+    @get("/{notification_id:str}", summary="One notification with its live figures")
+    async def get_notification(
+        self, notification_id: FromPath[str], principal: NamedDependency[Principal]
+    ) -> NotificationOut:
+        """``stats``: targeted, sent, failed (and by reason), deactivated, skipped, opened."""
+        return NotificationOut.of(await service.notification_for(notification_id, principal))
+
+    @post("/{notification_id:str}/cancel", summary="Stop sending", status_code=200)
+    async def cancel(
+        self, notification_id: FromPath[str], principal: NamedDependency[Principal]
+    ) -> NotificationOut:
+        """No batch not yet sent goes out (those in flight finish). Repeating it is harmless;
+        409 for a notification that is done, failed or expired."""
+        return NotificationOut.of(await service.cancel(notification_id, principal))
+
+
+class BreakingNewsController(Controller):
+    """A breaking news item turned into a notification in one call."""
+
+    path = "/api/v1/editorial/items"
+    tags = ["notifications"]
+    guards = [requires(Role.ADMIN, Role.EDITOR, Role.AGENCY, api_keys=False)]
+    security = BEARER
+
+    @post("/{item_id:str}/notify", summary="Notify a breaking news item", status_code=201)
+    async def notify(
+        self,
+        item_id: FromPath[str],
+        principal: NamedDependency[Principal],
+        request: Request,
+        data: JSONBody[NotifyIn | None] = None,
+    ) -> NotificationOut:
+        """Title and summary of the item, linking to it, to the item's provinces (everyone for
+        national news) unless the body says otherwise. 409 unless published and breaking;
+        agency users: their agency's items only."""
+        values = data.values() if data is not None else {}
+        notification = await service.notify_news_item(item_id, values, principal, _redis(request))
         return NotificationOut.of(notification)

@@ -1,18 +1,27 @@
-"""Documents of push notifications and of each device's inbox.
+"""Documents of push notifications, their push batches, and each device's inbox.
 
-The push issue fills them (fan-out writes one :class:`InboxEntry` per targeted device and bumps
-the :class:`Notification`'s counters); the citizen API reads the inbox and records opens.
+A :class:`Notification` is what staff send: texts, an :class:`Audience`, when to send it and
+until when, and live counters. The fan-out job (``workers/fanout.py``) cuts the matching
+devices into :class:`PushBatch` documents (at most 500 tokens, one platform and one language
+each); send jobs (``workers/delivery.py``) claim a batch with a lease, send it and write one
+:class:`InboxEntry` per device reached. The rules of those state changes are in
+:mod:`gnews.notifications.delivery`; ``docs/operations.md`` tells the whole story.
 
 nx-27017 notes: references are hex strings (equality on non-``_id`` ObjectIds never matches
-there); counters change with ``$inc``; times are written by replacing the whole document
-(``gnews.db.store_changes``), since ``$set`` of a datetime stores a string there. That is why an
-open is claimed with ``$inc`` on :attr:`InboxEntry.opens` and its time stored afterwards.
+there). Counters change with ``$inc``. A notification and its batches are changed by many jobs
+at once, so they are only ever updated with atomic operators, never replaced: every time that
+such an update writes (``send_at``, ``expires_at``, leases, ``finished_at``) is stored as epoch
+seconds (a float), since ``$set`` of a datetime stores a string on nx-27017. ``created_at`` is a
+datetime, written once at insert. An open is claimed with ``$inc`` on :attr:`InboxEntry.opens`
+and its time stored afterwards by replacing the entry (nothing else writes entries).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from beanie import Document
 from pydantic import BaseModel, Field
@@ -22,27 +31,60 @@ from gnews.clock import utcnow
 
 
 class NotificationStatus(StrEnum):
-    """Where a notification is in sending."""
+    """Where a notification is in sending.
 
-    DRAFT = "draft"
-    QUEUED = "queued"
+    ``scheduled`` (waiting for ``send_at``) → ``fanning_out`` (devices being cut into batches,
+    the first batches already sending) → ``sending`` (every batch written) → ``done`` (every
+    batch sent), or ``failed`` (every batch sent and not one device reached), ``cancelled`` (by
+    staff) or ``expired`` (``expires_at`` passed before every batch was sent).
+    """
+
+    SCHEDULED = "scheduled"
+    FANNING_OUT = "fanning_out"
     SENDING = "sending"
-    SENT = "sent"
+    DONE = "done"
     CANCELLED = "cancelled"
+    EXPIRED = "expired"
     FAILED = "failed"
 
 
-class NotificationStats(BaseModel):
-    """Counters, changed only with ``$inc`` (``stats.<name>``)."""
+ACTIVE_STATUSES = (
+    NotificationStatus.SCHEDULED,
+    NotificationStatus.FANNING_OUT,
+    NotificationStatus.SENDING,
+)
+"""Statuses from which a notification may still send, be cancelled or expire."""
 
-    targeted: int = 0  # devices the fan-out matched (inbox entries written)
+
+class Audience(BaseModel):
+    """Who gets a notification: active devices matching every dimension given (a device matches
+    a dimension when it follows, or is, any of its values). ``everyone`` drops the province,
+    region, category and agency dimensions; platforms and languages still narrow it."""
+
+    everyone: bool = False
+    provinces: list[str] = Field(default_factory=list)  # province codes
+    regions: list[str] = Field(default_factory=list)  # region codes: all their provinces
+    categories: list[str] = Field(default_factory=list)  # category codes followed
+    agencies: list[str] = Field(default_factory=list)  # agency codes followed
+    platforms: list[str] = Field(default_factory=list)  # android, ios
+    languages: list[str] = Field(default_factory=list)  # th, en (the device's language)
+
+
+class NotificationStats(BaseModel):
+    """Counters, changed with ``$inc`` while sending (``stats.<name>``) and set to the exact
+    totals of the batches once every batch is settled (``Notification.settled``)."""
+
+    targeted: int = 0  # devices the fan-out matched (put in a batch)
     sent: int = 0  # accepted by FCM / APNs
-    failed: int = 0
+    failed: int = 0  # not delivered (after the transport's retries), invalid tokens included
+    failed_by_reason: dict[str, int] = Field(default_factory=dict)  # see reason_key()
+    deactivated: int = 0  # devices deactivated because the gateway refused their token for good
+    skipped: int = 0  # targeted but never sent: cancelled or expired before their batch went
     opened: int = 0  # devices that opened it (each counted once)
 
 
 class Notification(Document):
-    """A push message: Thai text, optionally English, and data for the app."""
+    """A push message: Thai text, optionally English, data for the app, and its delivery."""
 
     title_th: str
     title_en: str | None = None
@@ -50,22 +92,97 @@ class Notification(Document):
     body_en: str | None = None
     data: dict[str, str] = Field(default_factory=dict)  # FCM data values must be strings
     news_item_id: str | None = None
-    status: NotificationStatus = NotificationStatus.DRAFT
+    deep_link: str | None = None
+    image_url: str | None = None
+    priority: Literal["high", "normal"] = "high"
+    audience: Audience = Field(default_factory=Audience)
+    agency: str | None = None  # the news item's agency: its agency users may see this one
+    status: NotificationStatus = NotificationStatus.SCHEDULED
+    send_at: float = 0.0  # epoch seconds
+    expires_at: float = 0.0  # epoch seconds: nothing is sent from then on
+    started_at: float | None = None  # epoch seconds: the fan-out first claimed it
+    finished_at: float | None = None  # epoch seconds: done, failed, cancelled or expired
+    fanout_runs: int = 0  # claims of the fan-out (part of the fan-out job id)
+    fanout_lease_until: float = 0.0  # epoch seconds; a fan-out past it is presumed dead
+    batches_total: int = 0  # batches written by the fan-out
+    batches_done: int = 0  # batches sent (a hint: "all done" is confirmed on the batches)
+    settled: bool = False  # terminal, and ``stats`` are the exact totals of the batches
     stats: NotificationStats = Field(default_factory=NotificationStats)
     created_by: str | None = None  # the principal's id
     created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
 
     class Settings:
         name = "notifications"
         indexes = [
             IndexModel([("created_at", DESCENDING)]),
             IndexModel([("status", ASCENDING)]),
+            IndexModel([("settled", ASCENDING)]),
+            IndexModel([("agency", ASCENDING)]),
+        ]
+
+
+class BatchStatus(StrEnum):
+    """Where a push batch is: waiting for a send job, leased by one, sent, or never to be sent."""
+
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class BatchResult(BaseModel):
+    """What became of a batch's devices (``$inc`` as they are sent; a deferred batch adds up
+    over its passes)."""
+
+    sent: int = 0
+    failed: int = 0
+    deactivated: int = 0
+    failed_by_reason: dict[str, int] = Field(default_factory=dict)
+
+
+class BatchFailure(BaseModel):
+    """A device of the batch that was not reached, and why (the gateway's reason)."""
+
+    device_id: str
+    reason: str | None = None
+    deactivated: bool = False  # the gateway refused its token for good
+
+
+class PushBatch(Document):
+    """Up to 500 devices of one platform and one message language, sent by one send job.
+
+    ``seq`` numbers a notification's batches in the order the fan-out wrote them; the unique
+    ``(notification_id, seq)`` makes a re-run of the fan-out unable to write a batch twice.
+    ``device_ids`` and ``tokens`` are emptied once the batch is settled (``size`` stays).
+    """
+
+    notification_id: str
+    seq: int
+    platform: str
+    language: Literal["th", "en"] = "th"
+    device_ids: list[str]  # hex ids, in the order of ``tokens``
+    tokens: list[str]
+    size: int  # devices targeted by this batch
+    last_device_id: str  # hex id of its last device: where a re-run of the fan-out resumes
+    status: BatchStatus = BatchStatus.PENDING
+    lease_until: float = 0.0  # epoch seconds; a claim past it is presumed dead
+    attempts: int = 0  # claims so far (part of the send job id)
+    not_before: float = 0.0  # epoch seconds: enqueued for then (deferred after a Retry-After)
+    deferrals: int = 0
+    result: BatchResult = Field(default_factory=BatchResult)
+    failures: list[BatchFailure] = Field(default_factory=list)  # per device not reached
+
+    class Settings:
+        name = "push_batches"
+        # No "_id" in compound indexes: nx-27017 rejects inserts into such collections.
+        indexes = [
+            IndexModel([("notification_id", ASCENDING), ("seq", ASCENDING)], unique=True),
+            IndexModel([("status", ASCENDING)]),
         ]
 
 
 class InboxEntry(Document):
-    """A notification a device was targeted by (one per device and notification)."""
+    """A notification sent to a device (one per device and notification)."""
 
     device_id: str
     notification_id: str
@@ -87,3 +204,24 @@ def stats_field(name: str) -> str:
     if name not in NotificationStats.model_fields:
         raise ValueError(f"no counter {name!r}")
     return f"stats.{name}"
+
+
+_NOT_KEY = re.compile(r"[^A-Za-z0-9_]+")
+_WORD = re.compile(r"^[A-Za-z_]+$")
+
+
+def reason_key(reason: str | None) -> str:
+    """A failure reason as a key of ``failed_by_reason``: the gateway's code (the text before
+    ``:``, e.g. ``UNREGISTERED``, ``BadDeviceToken``), or for a transport's own message its
+    leading words (``cannot connect to 10.0.0.1:443`` → ``cannot_connect_to``); only
+    ``A-Z a-z 0-9 _`` (it becomes part of a dotted field name), at most 64 characters."""
+    code = (reason or "").split(":", 1)[0].strip()
+    words = code.split()
+    if len(words) > 1:
+        leading = []
+        for word in words:
+            if not _WORD.match(word):
+                break
+            leading.append(word)
+        code = "_".join(leading) or code
+    return _NOT_KEY.sub("_", code).strip("_")[:64] or "unknown"

@@ -1,4 +1,14 @@
-"""A device's inbox: the notifications it was targeted by, and recording that it opened one.
+"""Notifications: creating, previewing, listing and cancelling them (staff and agencies), and a
+device's inbox of the notifications it was sent, with recording that it opened one.
+
+Creating a notification writes it and enqueues its fan-out job by name (``gnews.jobs``): the
+API never sends a push itself. A notification to send now is enqueued at once, a scheduled one
+for its ``send_at``; should Redis lose the job, the worker's reconciler starts it when due.
+Who may: admins and editors any notification; an agency's users only one about a news item of
+their agency (``news_item_id`` is then required; 403 without it, 404 for another agency's item),
+and they see only their agency's notifications.
+
+Inbox: a device's inbox lists the notifications sent to it (the send job writes the entries).
 
 Opening is idempotent and counted once, also when the app sends it twice at the same moment:
 the first call claims the entry with a conditional ``$inc`` (``opens`` from 0 to 1: only one
@@ -10,14 +20,45 @@ that one open, and a later call fills in a missing ``opened_at``.
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
-from litestar.exceptions import NotFoundException
+import structlog
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
+from gnews import audit
+from gnews.accounts.guards import Principal
 from gnews.clock import utcnow
 from gnews.db import object_id, store_changes
-from gnews.notifications.models import InboxEntry, Notification, stats_field
-from gnews.pagination import page_by_time
+from gnews.devices.models import Device
+from gnews.devices.service import check_agencies
+from gnews.errors import ConflictError, FieldError
+from gnews.jobs import FANOUT, enqueue, fanout_job_id
+from gnews.news.models import ItemStatus, NewsItem
+from gnews.notifications import delivery
+from gnews.notifications.audience import audience_platforms, device_filter
+from gnews.notifications.models import (
+    ACTIVE_STATUSES,
+    Audience,
+    InboxEntry,
+    Notification,
+    NotificationStatus,
+    stats_field,
+)
+from gnews.pagination import page_by_id, page_by_time
+
+log = structlog.get_logger(__name__)
+
+MAX_SCHEDULE_AHEAD = 30 * 86_400  # send_at at most 30 days ahead
+SEND_AT_SLACK = 60  # a send_at this much in the past is taken as "now" (clocks differ)
+DEFAULT_TTL = 86_400  # expires a day after send_at unless told otherwise
+MAX_TTL = delivery.MAX_TTL_SECONDS
+MAX_PAYLOAD_BYTES = 3_800  # of texts and data: APNs refuses payloads over 4 KB
 
 
 async def inbox_page(
@@ -61,3 +102,233 @@ async def record_open(device_id: str, notification_id: str) -> bool:
         if fresh is not None and fresh.opened_at is None:
             await store_changes(fresh, {"opened_at": utcnow()})
     return first
+
+
+# -- notifications as staff send them -------------------------------------------------------------
+
+
+async def _check_agencies(codes: list[str]) -> None:
+    """422 naming ``audience.agencies`` unless every code is an active agency."""
+    try:
+        await check_agencies(codes)
+    except FieldError as error:
+        raise FieldError("audience.agencies", error.extra[0]["message"]) from None
+
+
+async def _news_item_for(item_id: str, principal: Principal) -> NewsItem:
+    """The published news item a notification links to; see the module docstring for who."""
+    oid = object_id(item_id)
+    item = await NewsItem.get(oid) if oid is not None else None
+    if not principal.is_staff and (item is None or not principal.acts_for(item.agency)):
+        raise NotFoundException("no such news item")
+    if item is None:
+        raise FieldError("news_item_id", "no such news item")
+    if item.status is not ItemStatus.PUBLISHED:
+        raise FieldError("news_item_id", "the news item is not published")
+    return item
+
+
+def _epoch(value: datetime | None, default: float) -> float:
+    return value.timestamp() if value is not None else default
+
+
+def _check_times(values: dict[str, Any], at: float) -> tuple[float, float]:
+    """(send_at, expires_at) in epoch seconds, checked (module constants)."""
+    send_at = _epoch(values.get("send_at"), at)
+    if send_at < at - SEND_AT_SLACK:
+        raise FieldError("send_at", "is in the past")
+    if send_at > at + MAX_SCHEDULE_AHEAD:
+        raise FieldError("send_at", "at most 30 days ahead")
+    send_at = max(send_at, at)
+    ttl = values.get("ttl_seconds")
+    if ttl is not None and values.get("expires_at") is not None:
+        raise FieldError("ttl_seconds", "give expires_at or ttl_seconds, not both")
+    expires_at = _epoch(values.get("expires_at"), send_at + (ttl or DEFAULT_TTL))
+    if expires_at <= send_at:
+        raise FieldError("expires_at", "must be after send_at")
+    if expires_at > send_at + MAX_TTL:
+        raise FieldError("expires_at", "at most 28 days after send_at")
+    return send_at, expires_at
+
+
+def _check_payload(values: dict[str, Any]) -> None:
+    """422 naming ``data`` when texts and data would not fit an APNs payload (4 KB)."""
+    for language in ("th", "en"):
+        payload = {
+            "aps": {
+                "alert": {
+                    "title": values.get(f"title_{language}") or values["title_th"],
+                    "body": values.get(f"body_{language}") or values["body_th"],
+                },
+                "sound": "default",
+                "mutable-content": 1,
+            },
+            **values.get("data", {}),
+            "notification_id": "0" * 24,
+            "news_item_id": values.get("news_item_id") or "",
+            "deep_link": values.get("deep_link") or "",
+            "image_url": values.get("image_url") or "",
+        }
+        size = len(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
+        if size > MAX_PAYLOAD_BYTES:
+            raise FieldError(
+                "data", f"texts and data take {size} bytes; at most {MAX_PAYLOAD_BYTES}"
+            )
+
+
+async def create_notification(
+    values: dict[str, Any], principal: Principal, redis: Redis | None
+) -> Notification:
+    """Create a notification from validated ``values`` and start or schedule its sending."""
+    at = time.time()
+    news_item_id = values.get("news_item_id")
+    if not principal.is_staff and not news_item_id:
+        raise PermissionDeniedException(
+            "agency users may only send notifications about their agency's news items"
+        )
+    audience = Audience.model_validate(values["audience"])
+    await _check_agencies(audience.agencies)
+    item = await _news_item_for(news_item_id, principal) if news_item_id else None
+    send_at, expires_at = _check_times(values, at)
+    fields = {
+        key: values.get(key) for key in ("title_th", "title_en", "body_th", "body_en", "image_url")
+    }
+    fields["priority"] = values.get("priority") or "high"
+    fields["data"] = dict(values.get("data") or {})
+    if item is not None:
+        fields.update(
+            news_item_id=str(item.id),
+            deep_link=delivery.deep_link(str(item.id)),
+            agency=item.agency,
+        )
+    _check_payload(fields)
+    created_at = utcnow()
+    notification = await Notification(
+        **fields,
+        audience=audience,
+        send_at=send_at,
+        expires_at=expires_at,
+        created_by=principal.id,
+        # BSON keeps milliseconds: the answer now is what a read answers later.
+        created_at=created_at.replace(microsecond=created_at.microsecond // 1000 * 1000),
+    ).insert()
+    await audit.record(
+        principal,
+        "notification.create",
+        "notification",
+        str(notification.id),
+        after={**fields, "audience": audience.model_dump(), "send_at": send_at},
+    )
+    if redis is not None:
+        await start_fanout(redis, notification)
+    return notification
+
+
+async def start_fanout(redis: Redis, notification: Notification) -> None:
+    """Enqueue the notification's first fan-out job (for ``send_at``). A Redis failure is only
+    logged: the reconciler enqueues the fan-out of a due notification anyway."""
+    delay = max(0.0, notification.send_at - time.time())
+    try:
+        await enqueue(
+            redis,  # type: ignore[arg-type]
+            FANOUT,
+            str(notification.id),
+            job_id=fanout_job_id(str(notification.id), 0),
+            defer_by=delay or None,
+        )
+    except (RedisError, OSError) as error:
+        log.warning(
+            "fan-out not enqueued; the reconciler will start it",
+            notification=str(notification.id),
+            error=repr(error),
+        )
+
+
+async def notify_news_item(
+    item_id: str, values: dict[str, Any], principal: Principal, redis: Redis | None
+) -> Notification:
+    """A notification about a breaking news item, in one call: its title and summary, its
+    provinces as the audience (everyone for national news) unless ``values`` say otherwise.
+    409 unless the item is published and marked breaking."""
+    oid = object_id(item_id)
+    item = await NewsItem.get(oid) if oid is not None else None
+    if item is None or not (principal.is_staff or principal.acts_for(item.agency)):
+        raise NotFoundException("no such news item")
+    if item.status is not ItemStatus.PUBLISHED or not item.breaking:
+        raise ConflictError("only a published news item marked breaking can be notified this way")
+    audience = values.get("audience") or (
+        {"provinces": list(item.provinces)} if item.provinces else {"everyone": True}
+    )
+    image = item.image_url if (item.image_url or "").startswith(("https://", "http://")) else None
+    title = item.title.strip()[:200]
+    body = " ".join(item.summary.split())[:2000] or title
+    created = {
+        "title_th": title,
+        "body_th": body,
+        "news_item_id": str(item.id),
+        "image_url": image,
+        **{key: value for key, value in values.items() if value is not None},
+        "audience": audience,
+    }
+    return await create_notification(created, principal, redis)
+
+
+async def preview(audience: Audience) -> dict[str, Any]:
+    """How many active devices the audience reaches now, by platform (the fan-out's filter)."""
+    await _check_agencies(audience.agencies)
+    query = device_filter(audience)
+    collection = Device.get_pymongo_collection()
+    by_platform = {}
+    for platform in audience_platforms(audience):
+        by_platform[platform] = await collection.count_documents(
+            {**query, "platform": {"$in": [platform]}}
+        )
+    return {"total": sum(by_platform.values()), "by_platform": by_platform}
+
+
+async def notification_for(notification_id: str, principal: Principal) -> Notification:
+    """The notification if ``principal`` may see it; 404 otherwise (also when malformed)."""
+    oid = object_id(notification_id)
+    notification = await Notification.get(oid) if oid is not None else None
+    if notification is None or not (principal.is_staff or principal.acts_for(notification.agency)):
+        raise NotFoundException("no such notification")
+    return notification
+
+
+async def list_notifications(
+    principal: Principal, status: NotificationStatus | None, limit: int, cursor: str | None
+) -> tuple[list[Notification], str | None]:
+    """Newest first; an agency's users see their agency's only."""
+    criteria: dict[str, Any] = {}
+    if not principal.is_staff:
+        criteria["agency"] = principal.agency
+    if status is not None:
+        criteria["status"] = status.value
+    return await page_by_id(
+        lambda after: Notification.find({**criteria, **after}),
+        limit,
+        descending=True,
+        cursor=cursor,
+    )
+
+
+async def cancel(notification_id: str, principal: Principal) -> Notification:
+    """Stop sending: no batch not yet claimed is sent (those in flight finish). Cancelling a
+    cancelled notification changes nothing; 409 for one that is done, failed or expired."""
+    notification = await notification_for(notification_id, principal)
+    if notification.status in ACTIVE_STATUSES:
+        ended = await delivery.end(notification_id, NotificationStatus.CANCELLED)
+        if ended is not None:
+            await audit.record(
+                principal,
+                "notification.cancel",
+                "notification",
+                notification_id,
+                before={"status": notification.status.value},
+                after={"status": ended.status.value},
+            )
+            return ended
+        notification = await notification_for(notification_id, principal)
+    if notification.status is NotificationStatus.CANCELLED:
+        return notification
+    raise ConflictError(f"the notification is already {notification.status.value}")

@@ -1,0 +1,61 @@
+"""The devices a notification's audience means: the one MongoDB filter the fan-out streams and
+the preview counts (:func:`device_filter`).
+
+A device matches when it is active and, for every dimension the audience gives, follows (or is)
+one of its values: provinces (regions count as all their provinces), categories, agencies,
+platform, language. Within a dimension values are alternatives; dimensions combine. A device
+that follows no province is not reached by a province or region audience, only by ``everyone``
+(or by an audience without a geographic dimension).
+
+nx-27017: every condition is written ``{"field": {"$in": [...]}}``, which that server matches on
+array fields (a bare equality on an indexed array field finds nothing there); lists are never
+empty (it rejects ``{"$in": []}``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gnews.devices.models import Platform
+from gnews.notifications.models import Audience
+from gnews.provinces import provinces_in_region
+
+LANGUAGES = ("th", "en")
+
+
+def audience_provinces(audience: Audience) -> list[str]:
+    """The province codes of the audience: its provinces and those of its regions, in order,
+    once each."""
+    codes = list(audience.provinces)
+    for region in audience.regions:
+        codes += [province.code for province in provinces_in_region(region)]
+    return list(dict.fromkeys(codes))
+
+
+def device_filter(audience: Audience) -> dict[str, Any]:
+    """The filter on ``devices`` matching the audience (see the module docstring)."""
+    query: dict[str, Any] = {"active": True}
+    dimensions: list[tuple[str, list[str]]] = [
+        ("platform", audience.platforms),
+        ("language", audience.languages),
+    ]
+    if not audience.everyone:
+        dimensions += [
+            ("provinces", audience_provinces(audience)),
+            ("categories", audience.categories),
+            ("agencies", audience.agencies),
+        ]
+    for field, values in dimensions:
+        if values:
+            query[field] = {"$in": list(dict.fromkeys(values))}
+    return query
+
+
+def audience_platforms(audience: Audience) -> list[str]:
+    """The platforms the audience may reach."""
+    return list(audience.platforms) or [platform.value for platform in Platform]
+
+
+def audience_languages(audience: Audience) -> list[str]:
+    """The device languages the audience may reach."""
+    return list(audience.languages) or list(LANGUAGES)
