@@ -202,6 +202,7 @@ async def send_one(
         "stats": stored.stats,
         "status": stored.status.value,
         "batches": stored.batches_total,
+        "fanout_runs": stored.fanout_runs,
     }
 
 
@@ -360,7 +361,8 @@ async def run(devices: int, batch_size: int) -> None:
         print(
             f"{name:16} {result['expected']:9,} {result['batches']:7,} {result['first']:9.2f} "
             f"{result['last']:9.2f} {rates[name]:8,.0f}  {result['status']}: targeted "
-            f"{stats.targeted:,}, sent {stats.sent:,}, failed {stats.failed:,}"
+            f"{stats.targeted:,}, sent {stats.sent:,}, failed {stats.failed:,}; fan-out runs "
+            f"{result['fanout_runs']}"
         )
     print(f"worker peak RSS: {rss_peak:,.0f} MB (after start-up: {rss_idle:,.0f} MB)")
     print(

@@ -31,6 +31,7 @@ from workers.reconcile import reconcile_job
 log = structlog.get_logger(__name__)
 
 REDIS_OUTAGE_PAUSE_SECONDS = 1.0
+FANOUT_TIMEOUT = 3600
 
 
 class ResilientWorker(Worker):
@@ -40,7 +41,16 @@ class ResilientWorker(Worker):
     a key is watched), which would end the worker and, with it, the push batches it is sending.
     This one logs it and polls again a moment later; jobs lost with Redis are enqueued again by
     the push reconciler and the per-minute cron jobs.
+
+    arq presumes a job abandoned (and lets another worker take it) after the longest job
+    timeout; that stays the default timeout plus 10 s, not the fan-out's hour, so a poll whose
+    worker died is retried as soon as before. A fan-out still running then is harmless to start
+    again: its lease makes the second run a no-op.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.in_progress_timeout_s = self.job_timeout_s + 10
 
     async def _poll_iteration(self) -> None:
         try:
@@ -101,8 +111,8 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             func(poll_source_job, name=POLL_SOURCE, keep_result=0),
             # Fan-out and send jobs are re-enqueued under new ids by the reconciler when their
             # worker died or they timed out (their state is in MongoDB, a fan-out resumes): no
-            # results kept, no retries by arq.
-            func(fanout_job, name=FANOUT, keep_result=0, max_tries=1),
+            # results kept, no retries by arq. A fan-out to millions of devices may take long.
+            func(fanout_job, name=FANOUT, keep_result=0, max_tries=1, timeout=FANOUT_TIMEOUT),
             func(send_batch_job, name=SEND_BATCH, keep_result=0, max_tries=1),
         ],
         "cron_jobs": [
