@@ -263,7 +263,7 @@ async def run(devices: int, batch_size: int) -> None:
     redis_server = start_redis(temp, persist=False)
     os.environ["BENCH_REDIS_URL"] = redis_server.url
     emulators = EmulatorProcess(temp / "credentials")
-    client = mongo_client(uri or mongodb.url, timeout_ms=10_000)  # type: ignore[union-attr]
+    client = mongo_client(uri or mongodb.url, timeout_ms=60_000)  # type: ignore[union-attr]
     db_name = f"bench_{uuid.uuid4().hex[:8]}"
     worker: WorkerProcess | None = None
     results: dict[str, dict] = {}
@@ -300,7 +300,11 @@ async def run(devices: int, batch_size: int) -> None:
             GNEWS_PUSH_BATCH_SIZE=str(batch_size),
             GNEWS_PUSH_SEND_CONCURRENCY=str(SEND_CONCURRENCY),
             GNEWS_LOG_LEVEL="WARNING",
-            GNEWS_DB_TIMEOUT_MS="10000",
+            # nx-27017 answers a query over a million devices only after minutes, blocking every
+            # other request meanwhile: long socket time-outs and leases, so that nothing is
+            # taken for dead while it works (a real MongoDB streams at once).
+            GNEWS_DB_TIMEOUT_MS="60000",
+            GNEWS_PUSH_LEASE_SECONDS="600",
         )
         worker = WorkerProcess(env, temp / "worker.log")
         redis = redis_client(redis_server.url)

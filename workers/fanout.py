@@ -18,6 +18,7 @@ expired, taken over after its lease expired) stops at its next write.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import structlog
@@ -50,7 +51,7 @@ async def fanout_job(ctx: dict[str, Any], notification_id: str) -> str:
     if notification is None:
         return "not claimable"
     fanout = Fanout(notification, ctx["redis"], settings.push_batch_size, lease)
-    renew = lambda: delivery.renew_fanout(notification, lease)  # noqa: E731
+    renew = functools.partial(delivery.renew_fanout, notification, lease)
     async with delivery.lease_keeper(renew, lease / 3):
         try:
             await fanout.run()

@@ -229,7 +229,8 @@ async def test_a_scheduled_notification_whose_job_was_lost_is_started_by_the_rec
 async def test_cancel_mid_fanout_stops_every_batch_not_yet_sent(
     client, push_settings, emulators, auth_headers
 ):
-    await add_devices(1000, provinces=[["TH-60"]], seed=5)
+    # 150 batches: writing them takes longer than sending the first (slow gateways, 2 slots).
+    await add_devices(3000, provinces=[["TH-60"]], seed=5)
     emulators.fcm.faults.latency = emulators.apns.faults.latency = 0.3
     headers = await auth_headers("editor")
     nid = await create(client, headers)
@@ -240,13 +241,16 @@ async def test_cancel_mid_fanout_stops_every_batch_not_yet_sent(
             return await PushBatch.find_one({"notification_id": nid, "status": "done"})
 
         await eventually(a_batch_is_sent)
+        before = await Notification.get(nid)
         cancelled = await client.post(f"/api/v1/notifications/{nid}/cancel", headers=headers)
         assert cancelled.status_code == 200, cancelled.text
         assert cancelled.json()["status"] == "cancelled"
         notification = await settled(nid)
         await asyncio.sleep(1)  # nothing more is sent afterwards
+    assert before.status is NotificationStatus.FANNING_OUT  # cancelled mid-fan-out
     assert notification.status is NotificationStatus.CANCELLED
     batches = await PushBatch.find({"notification_id": nid}).to_list()
+    assert len(batches) < 150  # the fan-out stopped too
     assert {b.status for b in batches} == {BatchStatus.DONE, BatchStatus.CANCELLED}
     sent_batches = [b for b in batches if b.status is BatchStatus.DONE]
     total_received = sum(received(emulators).values())
@@ -254,16 +258,9 @@ async def test_cancel_mid_fanout_stops_every_batch_not_yet_sent(
     assert total_received == stats.sent == sum(b.result.sent for b in sent_batches)
     assert stats.skipped == sum(b.size for b in batches if b.status is BatchStatus.CANCELLED) > 0
     assert stats.targeted == stats.sent + stats.failed + stats.skipped
-    assert stats.sent < 1000
     assert await InboxEntry.find({"notification_id": nid}).count() == stats.sent
     again = await client.post(f"/api/v1/notifications/{nid}/cancel", headers=headers)
     assert again.status_code == 200
-    done = await client.post(
-        f"/api/v1/notifications/{await create(client, headers, audience={'provinces': ['TH-96']})}"
-        "/cancel",
-        headers=headers,
-    )
-    assert done.status_code == 200  # scheduled: cancellable
 
 
 async def test_nothing_is_sent_after_expiry(client, push_settings, emulators, auth_headers):
@@ -476,5 +473,7 @@ async def test_a_stopped_run_stops_at_its_next_write(client, push_settings, auth
         pass
     finally:
         await redis.aclose()
+    # It wrote one batch, found the notification cancelled when counting it, and stopped; the
+    # reconciler cancels that batch.
     assert fanout.written == 0
-    assert await PushBatch.find({"notification_id": nid, "status": "pending"}).count() <= 1
+    assert await PushBatch.find({"notification_id": nid}).count() == 1
