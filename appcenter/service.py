@@ -56,6 +56,9 @@ from gnews.db import object_id
 from gnews.errors import ConflictError, FieldError
 from gnews.highlights import check_until
 from gnews.http_cache import invalidate
+from gnews.notifications import service as notifications
+from gnews.notifications.delivery import app_deep_link
+from gnews.notifications.models import Audience
 from gnews.pagination import page_by_time
 from gnews.provinces import UnknownProvinceError, check_province_code
 from gnews.thai_text import index_terms, query_terms
@@ -406,13 +409,48 @@ async def feature(
     return await change_listing(listing, "feature", {"featured_until": until}, principal, redis)
 
 
+NEW_APP_ORIGIN = "gac.new_app"
+PUSH_PLATFORMS = ("android", "ios")
+NOTIFICATION_BODY_CHARS = 240
+
+
+def _shorten(text: str, limit: int) -> str:
+    """``text`` on one line, cut to ``limit`` characters with an ellipsis when longer."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def new_app_notification(listing: AppListing) -> tuple[dict[str, Any], Audience]:
+    """The draft notification announcing a newly published listing: its name and the start of
+    its description (English too when the listing has an English name), its icon, a deep link
+    to it in the app; to its target provinces (everyone for a national app), on the phone
+    platforms it has (every platform for a web-only app)."""
+    values: dict[str, Any] = {
+        "title_th": _shorten(f"แอปใหม่ของรัฐ: {listing.name_th}", 200),
+        "body_th": _shorten(listing.description_th or listing.name_th, NOTIFICATION_BODY_CHARS),
+        "image_url": listing.icon_url,
+        "data": {"app_slug": listing.slug},
+        "deep_link": app_deep_link(listing.slug),
+    }
+    if listing.name_en:
+        values["title_en"] = _shorten(f"New government app: {listing.name_en}", 200)
+        english = listing.description_en or listing.name_en
+        values["body_en"] = _shorten(english, NOTIFICATION_BODY_CHARS)
+    platforms = [p for p in listing.platforms if p in PUSH_PLATFORMS]
+    audience = Audience(
+        everyone=not listing.provinces, provinces=list(listing.provinces), platforms=platforms
+    )
+    return values, audience
+
+
 async def on_new_listing_published(listing: AppListing) -> None:
     """Called once when a listing is published for the first time (by an editor, or at once by
     the plugin sync of a trusted agency).
 
-    Records ``app.published_new`` in the audit log. The notifications issue (push fan-out) hooks
-    in here to create the draft notification for editors ("new official app"); there is no
-    notifications model yet, so nothing else happens today.
+    Records ``app.published_new`` in the audit log and writes the draft notification "new
+    official app" for editors (:func:`new_app_notification`), which they edit, send or discard
+    under ``/api/v1/notifications``. A failure to write the draft is logged and does not undo
+    the publication.
     """
     await audit.record(
         SYSTEM_ACTOR,
@@ -422,6 +460,13 @@ async def on_new_listing_published(listing: AppListing) -> None:
         after={"slug": listing.slug, "agency": listing.agency, "name_th": listing.name_th},
     )
     log.info("new app published", slug=listing.slug, agency=listing.agency)
+    values, audience = new_app_notification(listing)
+    try:
+        draft = await notifications.create_draft(values, audience, SYSTEM_ACTOR, NEW_APP_ORIGIN)
+    except Exception:  # the listing is published: report the draft's failure, don't undo it
+        log.exception("new app draft notification not written", slug=listing.slug)
+        return
+    log.info("new app draft notification written", slug=listing.slug, notification=str(draft.id))
 
 
 # -- the public catalogue -------------------------------------------------------------------------

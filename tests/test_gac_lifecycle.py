@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from appcenter.models import AppListing, ListingStatus
 from gnews.audit import AuditEntry
+from gnews.notifications.models import Notification
 from tests.conftest import assert_error, login
 from tests.gac_support import BODY, LISTINGS, NOW, create, make_agency
 
@@ -244,6 +245,7 @@ async def test_published_listings_change_through_review_except_for_release_field
     actions = await actions_of(listing["id"])
     assert actions.count("app.published_new") == 1
     assert actions[-2:] == ["app.delist", "app.relist"]
+    assert await Notification.find({"origin": "gac.new_app"}).count() == 1  # one draft
 
 
 async def test_feature_with_expiry(client, auth_headers):

@@ -10,6 +10,7 @@ from appcenter.sync import sync_plugin_listings
 from gnews.app import create_app, sync_plugin_data
 from gnews.audit import AuditEntry
 from gnews.hookspecs import AppListingSpec
+from gnews.notifications.models import Notification, NotificationStatus
 from gnews.plugins import build_plugin_manager
 from tests.conftest import assert_error, login, serve_app
 from tests.gac_support import LISTINGS, create, make_agency
@@ -82,6 +83,10 @@ async def test_added_published_when_trusted_else_queued(client, declare, redis, 
     assert trusted.google_play_url.endswith("?id=th.go.example.trusted")
     assert trusted.platforms == ["android", "web"]
     assert await actions_of(trusted) == ["app.sync_create", "app.sync_submit", "app.published_new"]
+    # The new official app waits for editors as a draft notification; the queued one has none.
+    [draft] = await Notification.find({"origin": "gac.new_app"}).to_list()
+    assert draft.status is NotificationStatus.DRAFT and draft.data == {"app_slug": "trusted-app"}
+    assert draft.audience.everyone and draft.audience.platforms == ["android"]
     plain = await AppListing.find_one({"slug": "plain-app"})
     assert plain.status is ListingStatus.IN_REVIEW and plain.published_at is None
     entry = await AuditEntry.find_one({"target_id": str(plain.id), "action": "app.sync_create"})
@@ -166,6 +171,8 @@ async def test_changes_and_drops(client, declare, redis, auth_headers, make_user
     assert back.status is ListingStatus.PUBLISHED and back.declared and back.status_reason is None
     assert await public_slugs(client) == ["trusted-app"]
     assert (await actions_of(back)).count("app.published_new") == 1
+    drafts = await Notification.find({"origin": "gac.new_app"}).to_list()
+    assert sorted(d.data["app_slug"] for d in drafts) == ["plain-app", "trusted-app"]  # one each
     assert await AppListing.find_all().count() == 2
 
 

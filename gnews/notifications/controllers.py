@@ -10,7 +10,7 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -24,6 +24,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.functional_validators import AfterValidator
 from redis.asyncio import Redis
 
 from gnews.accounts.guards import BEARER, Principal, requires
@@ -182,14 +183,27 @@ class AudienceIn(BaseModel):
         return Audience.model_validate(values)
 
 
-class _Delivery(BaseModel):
-    """When and how: shared by a new notification and a breaking-news one."""
+def _check_data_keys(value: dict[str, str]) -> dict[str, str]:
+    if bad := [key for key in value if not DATA_KEY.match(key)]:
+        raise ValueError(f"keys are a letter then letters, digits, _ (64 at most): {bad[0]!r}")
+    if reserved := sorted(set(value) & RESERVED_DATA_KEYS):
+        raise ValueError(f"reserved keys: {', '.join(reserved)}")
+    return value
+
+
+Data = Annotated[
+    dict[str, DataValue],
+    Field(max_length=20, description="key/values for the app (strings)"),
+    AfterValidator(_check_data_keys),
+]
+Priority = Literal["high", "normal"]
+
+
+class SendIn(BaseModel):
+    """When to send, and until when (all optional): now, for a day, unless told otherwise."""
 
     model_config = ConfigDict(extra="forbid")
 
-    data: Annotated[dict[str, DataValue], Field(max_length=20)] = Field(
-        default_factory=dict, description="key/values for the app (strings)"
-    )
     send_at: AwareDatetime | None = Field(
         None, description="when to send (at most 30 days ahead); omitted: now"
     )
@@ -199,16 +213,13 @@ class _Delivery(BaseModel):
     ttl_seconds: int | None = Field(
         None, ge=60, le=28 * 86_400, description="instead of expires_at: send_at + this"
     )
-    priority: Literal["high", "normal"] = "high"
 
-    @field_validator("data")
-    @classmethod
-    def _check_keys(cls, value: dict[str, str]) -> dict[str, str]:
-        if bad := [key for key in value if not DATA_KEY.match(key)]:
-            raise ValueError(f"keys are a letter then letters, digits, _ (64 at most): {bad[0]!r}")
-        if reserved := sorted(set(value) & RESERVED_DATA_KEYS):
-            raise ValueError(f"reserved keys: {', '.join(reserved)}")
-        return value
+
+class _Delivery(SendIn):
+    """When and how: shared by a new notification and a breaking-news one."""
+
+    data: Data = Field(default_factory=dict)
+    priority: Priority = "high"
 
 
 class NotificationIn(_Delivery):
@@ -223,19 +234,47 @@ class NotificationIn(_Delivery):
     )
     image_url: AnyHttpUrl | None = None
     audience: AudienceIn
-
-    @model_validator(mode="after")
-    def _english_pairs(self) -> NotificationIn:
-        if (self.title_en is None) != (self.body_en is None):
-            missing = "body_en" if self.body_en is None else "title_en"
-            raise ValueError(f"{missing} is required with the other English text")
-        return self
+    draft: bool = Field(
+        False, description="store it as a draft, sent later with …/send (no times with a draft)"
+    )
 
     def values(self) -> dict[str, Any]:
         """As the service takes them."""
         values = self.model_dump(exclude={"audience"})
         values["image_url"] = str(self.image_url) if self.image_url else None
         values["audience"] = self.audience.audience().model_dump()
+        return values
+
+
+class DraftChangesIn(BaseModel):
+    """Changes to a draft: the fields given replace the draft's (``null`` removes
+    ``title_en``, ``body_en`` or ``image_url``; the audience is replaced whole)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title_th: Title | None = None
+    title_en: Title | None = None
+    body_th: Body | None = None
+    body_en: Body | None = None
+    image_url: AnyHttpUrl | None = None
+    data: Data | None = None
+    priority: Priority | None = None
+    audience: AudienceIn | None = None
+
+    @field_validator("title_th", "body_th", "data", "priority", "audience")
+    @classmethod
+    def _not_removable(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("cannot be removed")
+        return value
+
+    def values(self) -> dict[str, Any]:
+        """The fields given, as the service takes them."""
+        values = self.model_dump(exclude_unset=True, exclude={"audience"})
+        if "image_url" in values:
+            values["image_url"] = str(self.image_url) if self.image_url else None
+        if self.audience is not None:
+            values["audience"] = self.audience.audience().model_dump()
         return values
 
 
@@ -278,14 +317,15 @@ class NotificationOut(BaseModel):
     audience: Audience
     agency: str | None
     status: NotificationStatus
-    send_at: UtcDateTime
-    expires_at: UtcDateTime
+    send_at: UtcDateTime | None = Field(description="null while a draft")
+    expires_at: UtcDateTime | None = Field(description="null while a draft")
     started_at: UtcDateTime | None
     finished_at: UtcDateTime | None
     batches_total: int
     batches_done: int
     stats: NotificationStats
     created_by: str | None
+    origin: str | None = Field(description="what wrote it when not staff: gac.new_app")
     created_at: UtcDateTime
 
     @classmethod
@@ -297,6 +337,8 @@ class NotificationOut(BaseModel):
         )
         for name in times:
             values[name] = _time(getattr(notification, name))
+        if notification.status is NotificationStatus.DRAFT:
+            values["send_at"] = values["expires_at"] = None
         return cls(id=str(notification.id), **values)
 
 
@@ -335,9 +377,9 @@ class NotificationController(Controller):
         principal: NamedDependency[Principal],
         request: Request,
     ) -> NotificationOut:
-        """Status ``scheduled`` until the worker starts it (at once, or at ``send_at``).
-        Agency users: only with a published ``news_item_id`` of their agency (403 without one,
-        404 for another agency's)."""
+        """Status ``scheduled`` until the worker starts it (at once, or at ``send_at``), or
+        ``draft`` with ``"draft": true``. Agency users: only with a published ``news_item_id``
+        of their agency (403 without one, 404 for another agency's)."""
         notification = await service.create_notification(data.values(), principal, _redis(request))
         return NotificationOut.of(notification)
 
@@ -368,12 +410,37 @@ class NotificationController(Controller):
         """``stats``: targeted, sent, failed (and by reason), deactivated, skipped, opened."""
         return NotificationOut.of(await service.notification_for(notification_id, principal))
 
+    @patch("/{notification_id:str}", summary="Change a draft")
+    async def update_draft(
+        self,
+        notification_id: FromPath[str],
+        data: JSONBody[DraftChangesIn],
+        principal: NamedDependency[Principal],
+    ) -> NotificationOut:
+        """Texts, image, priority, data, audience of a draft; 409 once it is not a draft."""
+        notification = await service.update_draft(notification_id, data.values(), principal)
+        return NotificationOut.of(notification)
+
+    @post("/{notification_id:str}/send", summary="Send a draft", status_code=200)
+    async def send_draft(
+        self,
+        notification_id: FromPath[str],
+        principal: NamedDependency[Principal],
+        request: Request,
+        data: JSONBody[SendIn | None] = None,
+    ) -> NotificationOut:
+        """Now, or at ``send_at``, until ``expires_at`` / ``ttl_seconds`` as in a new
+        notification: the draft becomes ``scheduled``. 409 unless it is a draft."""
+        values = data.model_dump() if data is not None else {}
+        notification = await service.send_draft(notification_id, values, principal, _redis(request))
+        return NotificationOut.of(notification)
+
     @post("/{notification_id:str}/cancel", summary="Stop sending", status_code=200)
     async def cancel(
         self, notification_id: FromPath[str], principal: NamedDependency[Principal]
     ) -> NotificationOut:
-        """No batch not yet sent goes out (those in flight finish). Repeating it is harmless;
-        409 for a notification that is done, failed or expired."""
+        """No batch not yet sent goes out (those in flight finish); a draft is discarded.
+        Repeating it is harmless; 409 for a notification that is done, failed or expired."""
         return NotificationOut.of(await service.cancel(notification_id, principal))
 
 

@@ -39,6 +39,7 @@ from gnews.devices.models import Device
 from gnews.localisation import pick
 from gnews.notifications.models import (
     ACTIVE_STATUSES,
+    CANCELLABLE_STATUSES,
     BatchStatus,
     InboxEntry,
     Notification,
@@ -54,6 +55,7 @@ MAX_TTL_SECONDS = 28 * 86_400  # FCM's and our limit
 DUPLICATE_KEY = 11000
 OPEN_BATCH_STATUSES = [BatchStatus.PENDING.value, BatchStatus.CLAIMED.value]
 _ACTIVE = [status.value for status in ACTIVE_STATUSES]
+_CANCELLABLE = [status.value for status in CANCELLABLE_STATUSES]
 
 
 def now() -> float:
@@ -64,6 +66,11 @@ def now() -> float:
 def deep_link(news_item_id: str) -> str:
     """Where the app opens for a news item."""
     return f"gnews://news/{news_item_id}"
+
+
+def app_deep_link(slug: str) -> str:
+    """Where the app opens for a GAC listing."""
+    return f"gnews://apps/{slug}"
 
 
 def _notifications():
@@ -454,13 +461,15 @@ async def deactivate_devices(device_ids: list[str]) -> int:
 
 
 async def end(notification_id: str, status: NotificationStatus) -> Notification | None:
-    """Cancel or expire an active notification: no batch not yet claimed will be sent (those in
-    flight finish). The notification as it now is, or None when it was not active."""
+    """Cancel (an active one or a draft) or expire (an active one) a notification: no batch not
+    yet claimed will be sent (those in flight finish). The notification as it now is, or None
+    when it was not active (or a draft, for a cancel)."""
     oid = object_id(notification_id)
     if oid is None:
         return None
+    endable = _CANCELLABLE if status is NotificationStatus.CANCELLED else _ACTIVE
     ended = await _notifications().find_one_and_update(
-        {"_id": oid, "status": {"$in": _ACTIVE}},
+        {"_id": oid, "status": {"$in": endable}},
         {"$set": {"status": status.value, "finished_at": now(), "fanout_lease_until": 0.0}},
         return_document=ReturnDocument.AFTER,
     )

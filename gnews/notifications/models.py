@@ -33,12 +33,16 @@ from gnews.clock import utcnow
 class NotificationStatus(StrEnum):
     """Where a notification is in sending.
 
-    ``scheduled`` (waiting for ``send_at``) → ``fanning_out`` (devices being cut into batches,
-    the first batches already sending) → ``sending`` (every batch written) → ``done`` (every
-    batch sent), or ``failed`` (every batch sent and not one device reached), ``cancelled`` (by
-    staff) or ``expired`` (``expires_at`` passed before every batch was sent).
+    ``draft`` (written, by staff or by the system, e.g. GAC's "new official app"; nothing is
+    sent until staff send it, which makes it ``scheduled``; it may be edited, or discarded by
+    cancelling it) → ``scheduled`` (waiting for ``send_at``) → ``fanning_out`` (devices being
+    cut into batches, the first batches already sending) → ``sending`` (every batch written)
+    → ``done`` (every batch sent), or ``failed`` (every batch sent and not one device reached),
+    ``cancelled`` (by staff) or ``expired`` (``expires_at`` passed before every batch was
+    sent).
     """
 
+    DRAFT = "draft"
     SCHEDULED = "scheduled"
     FANNING_OUT = "fanning_out"
     SENDING = "sending"
@@ -54,6 +58,9 @@ ACTIVE_STATUSES = (
     NotificationStatus.SENDING,
 )
 """Statuses from which a notification may still send, be cancelled or expire."""
+
+CANCELLABLE_STATUSES = (NotificationStatus.DRAFT, *ACTIVE_STATUSES)
+"""Statuses from which staff may cancel a notification (a draft is discarded that way)."""
 
 
 class Audience(BaseModel):
@@ -98,7 +105,7 @@ class Notification(Document):
     audience: Audience = Field(default_factory=Audience)
     agency: str | None = None  # the news item's agency: its agency users may see this one
     status: NotificationStatus = NotificationStatus.SCHEDULED
-    send_at: float = 0.0  # epoch seconds
+    send_at: float = 0.0  # epoch seconds (0 while a draft: the times are given when it is sent)
     expires_at: float = 0.0  # epoch seconds: nothing is sent from then on
     started_at: float | None = None  # epoch seconds: the fan-out first claimed it
     finished_at: float | None = None  # epoch seconds: done, failed, cancelled or expired
@@ -108,7 +115,8 @@ class Notification(Document):
     batches_done: int = 0  # batches sent (a hint: "all done" is confirmed on the batches)
     settled: bool = False  # terminal, and ``stats`` are the exact totals of the batches
     stats: NotificationStats = Field(default_factory=NotificationStats)
-    created_by: str | None = None  # the principal's id
+    created_by: str | None = None  # the principal's id; None when the system wrote it
+    origin: str | None = None  # what wrote it when not staff: "gac.new_app"
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:

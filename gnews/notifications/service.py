@@ -43,7 +43,7 @@ from gnews.news.models import ItemStatus, NewsItem
 from gnews.notifications import delivery
 from gnews.notifications.audience import audience_platforms, device_filter
 from gnews.notifications.models import (
-    ACTIVE_STATUSES,
+    CANCELLABLE_STATUSES,
     Audience,
     InboxEntry,
     Notification,
@@ -176,10 +176,33 @@ def _check_payload(values: dict[str, Any]) -> None:
             )
 
 
+CONTENT_FIELDS = ("title_th", "title_en", "body_th", "body_en", "image_url", "priority", "data")
+TIME_FIELDS = ("send_at", "expires_at", "ttl_seconds")
+
+
+def _check_english(fields: dict[str, Any]) -> None:
+    """422 naming the missing one unless the English title and body are both given or both
+    absent (a device reading English gets both, or the Thai texts)."""
+    if (fields.get("title_en") is None) != (fields.get("body_en") is None):
+        missing = "body_en" if fields.get("body_en") is None else "title_en"
+        raise FieldError(missing, "is required with the other English text")
+
+
+def _content(values: dict[str, Any]) -> dict[str, Any]:
+    """The texts, image, priority and data of ``values``, checked (English pairs, payload)."""
+    fields = {key: values.get(key) for key in CONTENT_FIELDS}
+    fields["priority"] = fields["priority"] or "high"
+    fields["data"] = dict(fields["data"] or {})
+    _check_english(fields)
+    return fields
+
+
 async def create_notification(
     values: dict[str, Any], principal: Principal, redis: Redis | None
 ) -> Notification:
-    """Create a notification from validated ``values`` and start or schedule its sending."""
+    """Create a notification from validated ``values`` and start or schedule its sending; with
+    ``draft`` true, store it as a draft instead (its times are given when it is sent: 422 naming
+    ``send_at``, ``expires_at`` or ``ttl_seconds`` when one comes with a draft)."""
     at = time.time()
     news_item_id = values.get("news_item_id")
     if not principal.is_staff and not news_item_id:
@@ -189,12 +212,14 @@ async def create_notification(
     audience = Audience.model_validate(values["audience"])
     await _check_agencies(audience.agencies)
     item = await _news_item_for(news_item_id, principal) if news_item_id else None
-    send_at, expires_at = _check_times(values, at)
-    fields = {
-        key: values.get(key) for key in ("title_th", "title_en", "body_th", "body_en", "image_url")
-    }
-    fields["priority"] = values.get("priority") or "high"
-    fields["data"] = dict(values.get("data") or {})
+    draft = bool(values.get("draft"))
+    if draft:
+        if given := [name for name in TIME_FIELDS if values.get(name) is not None]:
+            raise FieldError(given[0], "is given when the draft is sent, not with the draft")
+        send_at = expires_at = 0.0
+    else:
+        send_at, expires_at = _check_times(values, at)
+    fields = _content(values)
     if item is not None:
         fields.update(
             news_item_id=str(item.id),
@@ -206,6 +231,7 @@ async def create_notification(
     notification = await Notification(
         **fields,
         audience=audience,
+        status=NotificationStatus.DRAFT if draft else NotificationStatus.SCHEDULED,
         send_at=send_at,
         expires_at=expires_at,
         created_by=principal.id,
@@ -214,14 +240,115 @@ async def create_notification(
     ).insert()
     await audit.record(
         principal,
-        "notification.create",
+        "notification.draft" if draft else "notification.create",
         "notification",
         str(notification.id),
         after={**fields, "audience": audience.model_dump(), "send_at": send_at},
     )
-    if redis is not None:
+    if redis is not None and not draft:
         await start_fanout(redis, notification)
     return notification
+
+
+async def create_draft(
+    values: dict[str, Any], audience: Audience, actor: dict[str, Any], origin: str
+) -> Notification:
+    """A draft written by the system (``origin`` says what wrote it, ``actor`` is its audit
+    actor): texts and the rest as in :func:`create_notification`, plus ``deep_link``. Staff
+    edit it, send it or discard it; nothing is sent before."""
+    fields = {**_content(values), "deep_link": values.get("deep_link")}
+    _check_payload(fields)
+    notification = await Notification(
+        **fields, audience=audience, status=NotificationStatus.DRAFT, origin=origin
+    ).insert()
+    await audit.record(
+        actor,
+        "notification.draft",
+        "notification",
+        str(notification.id),
+        after={**fields, "audience": audience.model_dump(), "origin": origin},
+    )
+    return notification
+
+
+async def _draft_for(notification_id: str, principal: Principal) -> Notification:
+    """The draft if ``principal`` may see it; 404 as :func:`notification_for`, 409 when it is
+    no longer a draft."""
+    notification = await notification_for(notification_id, principal)
+    if notification.status is not NotificationStatus.DRAFT:
+        raise ConflictError(
+            f"only a draft can be changed or sent; this one is {notification.status.value}"
+        )
+    return notification
+
+
+async def _replace_draft(notification: Notification, changes: dict[str, Any]) -> Notification:
+    """Store ``changes`` on the draft if it still is one (409 otherwise): a conditional update,
+    so that a draft sent or discarded meanwhile is not changed."""
+    stored = await Notification.get_pymongo_collection().update_one(
+        {"_id": notification.id, "status": NotificationStatus.DRAFT.value}, {"$set": changes}
+    )
+    updated = await Notification.get(notification.id) if stored.matched_count else None
+    if updated is None:
+        raise ConflictError("the draft was sent or discarded meanwhile")
+    return updated
+
+
+async def update_draft(
+    notification_id: str, values: dict[str, Any], principal: Principal
+) -> Notification:
+    """Change a draft's texts, image, priority, data or audience (the fields in ``values``;
+    ``None`` for ``title_en``, ``body_en`` or ``image_url`` removes it). 409 unless a draft."""
+    notification = await _draft_for(notification_id, principal)
+    before = notification.model_dump(include=set(CONTENT_FIELDS) | {"audience"}, mode="json")
+    merged = {**before, **values}
+    fields = _content(merged)
+    fields["deep_link"] = notification.deep_link
+    fields["news_item_id"] = notification.news_item_id
+    _check_payload(fields)
+    changes = {key: fields[key] for key in CONTENT_FIELDS}
+    if "audience" in values:
+        audience = Audience.model_validate(values["audience"])
+        await _check_agencies(audience.agencies)
+        changes["audience"] = audience.model_dump()
+    updated = await _replace_draft(notification, changes)
+    await audit.record(
+        principal,
+        "notification.edit",
+        "notification",
+        notification_id,
+        before={key: before[key] for key in changes},
+        after=changes,
+    )
+    return updated
+
+
+async def send_draft(
+    notification_id: str, values: dict[str, Any], principal: Principal, redis: Redis | None
+) -> Notification:
+    """Send a draft now or at ``send_at`` (times as in :func:`create_notification`): it becomes
+    ``scheduled`` and its fan-out is enqueued. 409 unless a draft (so sending twice is a 409)."""
+    notification = await _draft_for(notification_id, principal)
+    send_at, expires_at = _check_times(values, time.time())
+    scheduled = await _replace_draft(
+        notification,
+        {
+            "status": NotificationStatus.SCHEDULED.value,
+            "send_at": send_at,
+            "expires_at": expires_at,
+        },
+    )
+    await audit.record(
+        principal,
+        "notification.send",
+        "notification",
+        notification_id,
+        before={"status": NotificationStatus.DRAFT.value},
+        after={"status": scheduled.status.value, "send_at": send_at, "expires_at": expires_at},
+    )
+    if redis is not None:
+        await start_fanout(redis, scheduled)
+    return scheduled
 
 
 async def start_fanout(redis: Redis, notification: Notification) -> None:
@@ -313,10 +440,11 @@ async def list_notifications(
 
 
 async def cancel(notification_id: str, principal: Principal) -> Notification:
-    """Stop sending: no batch not yet claimed is sent (those in flight finish). Cancelling a
-    cancelled notification changes nothing; 409 for one that is done, failed or expired."""
+    """Stop sending: no batch not yet claimed is sent (those in flight finish); a draft is
+    discarded. Cancelling a cancelled notification changes nothing; 409 for one that is done,
+    failed or expired."""
     notification = await notification_for(notification_id, principal)
-    if notification.status in ACTIVE_STATUSES:
+    if notification.status in CANCELLABLE_STATUSES:
         ended = await delivery.end(notification_id, NotificationStatus.CANCELLED)
         if ended is not None:
             await audit.record(
