@@ -3,17 +3,7 @@ English names, and listings cannot scatter over near-duplicate spellings."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True, slots=True)
-class Category:
-    """One category of the catalogue."""
-
-    code: str
-    name_th: str
-    name_en: str
-
+from gnews.news.categories import Category
 
 CATEGORIES: tuple[Category, ...] = (
     Category("government-services", "บริการภาครัฐ", "Government services"),

@@ -17,7 +17,10 @@ from gnews.localisation import pick
 
 @dataclass(frozen=True, slots=True)
 class Category:
-    """One followable category of news."""
+    """One category of a fixed vocabulary: a stable code with its Thai and English names.
+
+    Used for the news categories below and for the GAC catalogue's (:mod:`appcenter.categories`).
+    """
 
     code: str
     name_th: str
