@@ -24,6 +24,7 @@ def test_defaults(clean_env):
     assert (settings.http_host, settings.http_port) == ("127.0.0.1", 8000)
     assert str(settings.data_dir) == "var" and settings.env == "dev"
     assert settings.mongodb_uri is None and settings.redis_url is None and settings.plugins == []
+    assert (settings.push_batch_retention_days, settings.inbox_retention_days) == (30, 90)
 
 
 def test_values_come_from_gnews_variables(clean_env):
@@ -47,6 +48,8 @@ def test_values_come_from_gnews_variables(clean_env):
         ("GNEWS_MONGODB_URI", "postgres://x", "GNEWS_MONGODB_URI"),
         ("GNEWS_REDIS_URL", "http://x", "GNEWS_REDIS_URL"),
         ("GNEWS_LOG_LEVEL", "LOUD", "GNEWS_LOG_LEVEL"),
+        ("GNEWS_PUSH_BATCH_RETENTION_DAYS", "-1", "GNEWS_PUSH_BATCH_RETENTION_DAYS"),
+        ("GNEWS_INBOX_RETENTION_DAYS", "3651", "GNEWS_INBOX_RETENTION_DAYS"),
     ],
 )
 def test_a_bad_value_is_one_clear_line_naming_the_variable(clean_env, name, value, expected):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC
 from typing import Any
 
 import structlog
@@ -27,11 +28,13 @@ from workers.feeds.fetch import make_feed_client
 from workers.ingest import enqueue_due_sources, poll_source_job
 from workers.push import close_transports, load_transports
 from workers.reconcile import reconcile_job
+from workers.retention import retention_job
 
 log = structlog.get_logger(__name__)
 
 REDIS_OUTAGE_PAUSE_SECONDS = 1.0
 FANOUT_TIMEOUT = 3600
+RETENTION_TIMEOUT = 3600
 
 
 class ResilientWorker(Worker):
@@ -124,11 +127,24 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
                 unique=True,
                 keep_result=0,
             ),
+            # Once a day at 20:17 UTC = 03:17 in Bangkok, when few people use the service. A run
+            # cut short by its time-out has deleted a part; the next day's deletes the rest.
+            cron(
+                retention_job,
+                hour=20,
+                minute=17,
+                second=0,
+                unique=True,
+                keep_result=0,
+                timeout=RETENTION_TIMEOUT,
+            ),
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": redis_settings,
         "queue_name": QUEUE_NAME,
+        # Cron hours are UTC whatever the machine's time zone (arq's default is the machine's).
+        "timezone": UTC,
         "health_check_key": f"{QUEUE_NAME}:health-check",
         "max_jobs": 50,
         "job_timeout": 300,
