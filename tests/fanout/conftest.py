@@ -1,6 +1,7 @@
-"""Fixtures of the fan-out tests: both push emulators in-process, settings pointing the worker's
-real transports at them (small batches, short leases, a reconciler every second), a real arq
-worker running in-process, devices in bulk, and what the emulators received."""
+"""Fixtures of the fan-out tests: settings pointing the worker's real transports at the push
+emulators (small batches, short leases, a reconciler every second), a real arq worker running
+in-process, devices in bulk, and what the emulators received. The ``emulators`` fixture is in
+``tests/conftest.py``; tokens and the fast retry policy in ``tests/push_support.py``."""
 
 from __future__ import annotations
 
@@ -20,11 +21,11 @@ from gnews.config import Settings
 from gnews.db import init_documents, mongo_client
 from gnews.devices.models import Device, Platform
 from gnews.devices.service import new_secret
-from gnews.emulators.suite import PushEmulators, start_emulators
+from gnews.emulators.suite import PushEmulators
 from gnews.notifications.models import Notification, NotificationStatus
+from tests.push_support import FAST, apns_token, fcm_token
 from workers.push.apns import ApnsTransport
 from workers.push.fcm import FcmTransport
-from workers.push.retry import RetryPolicy
 from workers.settings import ResilientWorker, worker_settings
 
 BUNDLED_PLUGINS = ["ega", "nakhonsawan", "dopa"]
@@ -36,34 +37,6 @@ FINAL = {
     NotificationStatus.CANCELLED,
     NotificationStatus.EXPIRED,
 }
-
-
-def fcm_token(n: int) -> str:
-    """An FCM-shaped registration token, unique per ``n``."""
-    return f"f{n:07d}Xy-_z:APA91b" + "Qw3_e-R" * 20
-
-
-def apns_token(n: int) -> str:
-    """An APNs device token (64 hex digits), unique per ``n``."""
-    return f"{n + 1:064x}"
-
-
-@pytest.fixture(scope="session")
-def push_credentials_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the emulators' development credentials are generated (once per session)."""
-    return tmp_path_factory.mktemp("fanout-credentials")
-
-
-@pytest.fixture
-async def emulators(push_credentials_dir: Path) -> AsyncIterator[PushEmulators]:
-    """FCM and APNs emulators on this test's event loop (Retry-After: 0 unless changed)."""
-    started = await start_emulators(push_credentials_dir)
-    started.fcm.faults.retry_after = 0
-    started.apns.faults.retry_after = 0
-    try:
-        yield started
-    finally:
-        await started.stop()
 
 
 @pytest.fixture
@@ -119,12 +92,9 @@ async def running_worker(
         )
 
 
-FAST = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05, max_retry_after=2)
-
-
 async def fast_transports(ctx: dict[str, Any]) -> None:
-    """Worker start-up hook: the same transports with short back-off (3 attempts, 10 ms) and a
-    2 s limit on Retry-After (longer ones defer the batch)."""
+    """Worker start-up hook: the same transports with :data:`~tests.push_support.FAST` retries
+    (3 attempts, 10 ms back-off; a Retry-After over 2 s defers the batch)."""
     settings: Settings = ctx["settings"]
     for transport in ctx["push_transports"].values():
         await transport.aclose()

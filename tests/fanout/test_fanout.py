@@ -27,15 +27,14 @@ from gnews.provinces import provinces_in_region
 from tests.fanout.conftest import (
     TEST_BATCH_SIZE,
     add_devices,
-    apns_token,
     eventually,
     fast_transports,
-    fcm_token,
     received,
     running_worker,
     settled,
 )
 from tests.fanout.test_notifications_api import news_item, note
+from tests.push_support import apns_token, fcm_token
 from tests.test_devices import device_auth
 from workers.fanout import Fanout, Stopped
 

@@ -13,10 +13,11 @@ import httpx
 from gnews.config import load_settings
 from gnews.embedded import free_port, start_push_emulators
 from gnews.supervisor import DevSupervisor
+from tests.push_support import apns_token, apns_transport, fcm_transport
 from workers.push.apns import ApnsTransport
 from workers.push.fcm import FcmTransport
 
-from .conftest import FAST, ios_token, message
+from .conftest import message
 
 
 def read_until(process: subprocess.Popen[str], marker: str) -> list[str]:
@@ -30,18 +31,7 @@ def read_until(process: subprocess.Popen[str], marker: str) -> list[str]:
 
 
 def transports_for(env: dict[str, str]) -> tuple[FcmTransport, ApnsTransport]:
-    fcm = FcmTransport(
-        env["GNEWS_FCM_CREDENTIALS"], endpoint=env["GNEWS_FCM_ENDPOINT"], policy=FAST
-    )
-    apns = ApnsTransport(
-        env["GNEWS_APNS_KEY_FILE"],
-        env["GNEWS_APNS_KEY_ID"],
-        env["GNEWS_APNS_TEAM_ID"],
-        env["GNEWS_APNS_TOPIC"],
-        endpoint=env["GNEWS_APNS_ENDPOINT"],
-        policy=FAST,
-    )
-    return fcm, apns
+    return fcm_transport(env), apns_transport(env)
 
 
 async def test_gnews_emulators_starts_answers_and_stops_on_sigint(tmp_path: Path):
@@ -62,7 +52,7 @@ async def test_gnews_emulators_starts_answers_and_stops_on_sigint(tmp_path: Path
         fcm, apns = transports_for(exported)
         try:
             fcm_outcomes = await fcm.send(message(), ["token-a", "dead-token"])
-            [apns_outcome] = await apns.send(message(), [ios_token(3)])
+            [apns_outcome] = await apns.send(message(), [apns_token(3)])
         finally:
             await fcm.aclose()
             await apns.aclose()
@@ -75,7 +65,7 @@ async def test_gnews_emulators_starts_answers_and_stops_on_sigint(tmp_path: Path
             assert received["counts"]["accepted"] == 1
             assert received["messages"][0]["token"] == "token-a"
             apns_received = (await http.get("/apns/received", params={"limit": 5})).json()
-            assert apns_received["messages"][0]["token"] == ios_token(3)
+            assert apns_received["messages"][0]["token"] == apns_token(3)
             changed = await http.post("/apns/faults", json={"rate_503": 0.5, "latency": 0.01})
             assert changed.status_code == 200 and changed.json()["rate_503"] == 0.5
             refused = await http.post("/apns/faults", json={"rate_503": 3})
@@ -95,7 +85,7 @@ async def test_the_dev_supervisors_emulators_child(tmp_path: Path):
         fcm, apns = transports_for(env)
         try:
             [sent] = await fcm.send(message(), ["token-a"])
-            [delivered] = await apns.send(message(), [ios_token(1)])
+            [delivered] = await apns.send(message(), [apns_token(1)])
         finally:
             await fcm.aclose()
             await apns.aclose()

@@ -11,10 +11,11 @@ import httpx
 from firebase_admin import messaging
 
 from gnews.embedded import free_port
+from tests.push_support import FAST
 from workers.push.fcm import FcmTransport, RequestTemplate, build_message, classify
 from workers.push.retry import RetryPolicy
 
-from .conftest import FAST, message
+from .conftest import message
 
 
 async def test_sends_with_the_notification_id_as_collapse_key(emulators, fcm):

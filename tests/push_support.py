@@ -1,0 +1,46 @@
+"""Helpers of the push and fan-out tests: device tokens, a fast retry policy and transports
+pointed at the push emulators. (The ``emulators`` fixture is in ``tests/conftest.py``.)"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from workers.push.apns import ApnsTransport
+from workers.push.fcm import FcmTransport
+from workers.push.retry import RetryPolicy
+
+FAST = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05, max_retry_after=2)
+"""Short back-off (3 attempts, 10 ms) and a 2 s limit on Retry-After (longer ones end the
+attempts at once; the fan-out worker defers the batch)."""
+
+
+def fcm_token(n: int) -> str:
+    """An FCM-shaped registration token, unique per ``n``."""
+    return f"f{n:07d}Xy-_z:APA91b" + "Qw3_e-R" * 20
+
+
+def apns_token(n: int) -> str:
+    """An APNs device token (64 hex digits), unique per ``n``."""
+    return f"{n + 1:064x}"
+
+
+def fcm_transport(env: Mapping[str, str], **options) -> FcmTransport:
+    """An FCM transport for the gateway the ``GNEWS_FCM_*`` variables of ``env`` name (e.g.
+    ``emulators.env()``), with :data:`FAST` retries unless ``options`` say otherwise."""
+    options.setdefault("policy", FAST)
+    options.setdefault("endpoint", env["GNEWS_FCM_ENDPOINT"])
+    return FcmTransport(env["GNEWS_FCM_CREDENTIALS"], **options)
+
+
+def apns_transport(env: Mapping[str, str], **options) -> ApnsTransport:
+    """An APNs transport for the gateway the ``GNEWS_APNS_*`` variables of ``env`` name (e.g.
+    ``emulators.env()``), with :data:`FAST` retries unless ``options`` say otherwise."""
+    options.setdefault("policy", FAST)
+    options.setdefault("endpoint", env["GNEWS_APNS_ENDPOINT"])
+    return ApnsTransport(
+        env["GNEWS_APNS_KEY_FILE"],
+        env["GNEWS_APNS_KEY_ID"],
+        env["GNEWS_APNS_TEAM_ID"],
+        env["GNEWS_APNS_TOPIC"],
+        **options,
+    )
