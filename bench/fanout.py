@@ -22,7 +22,6 @@ import asyncio
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.support import FCM_QUOTA_PER_SECOND, EmulatorProcess, cpu_seconds
 from gnews.accounts.guards import Principal
 from gnews.accounts.models import Role
 from gnews.app import document_models
@@ -47,40 +47,11 @@ from gnews.notifications import service
 from gnews.notifications.models import Notification
 from gnews.provinces import all_provinces
 from gnews.specs import MAX_PUSH_BATCH, PushMessage
-from workers.push.apns import ApnsTransport
-from workers.push.fcm import FcmTransport
 
-FCM_QUOTA_PER_SECOND = 600_000 / 60
 INSERT_CHUNK = 5_000
 THREE_PROVINCES = ["TH-60", "TH-61", "TH-62"]  # Nakhon Sawan, Uthai Thani, Kamphaeng Phet
 SEND_CONCURRENCY = 8  # batches a worker sends at once (GNEWS_PUSH_SEND_CONCURRENCY)
 CEILING_MAX_MESSAGES = 100_000
-
-
-class EmulatorProcess:
-    """`gnews emulators` in a child process, with the GNEWS_* variables it prints."""
-
-    def __init__(self, directory: Path) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GNEWS_")}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gnews", "emulators", "--fcm-port", "0", "--apns-port", "0",
-             "--credentials-dir", str(directory)],
-            env=env, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        self.env: dict[str, str] = {}
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            if line.startswith("export "):
-                name, value = line.removeprefix("export ").strip().split("=", 1)
-                self.env[name] = value
-            if "Press Ctrl-C" in line:
-                break
-        self.control = self.env["GNEWS_FCM_ENDPOINT"] + "/_emulator"
-
-    def stop(self) -> None:
-        """SIGINT, as a person would."""
-        self.process.send_signal(signal.SIGINT)
-        self.process.wait(timeout=15)
 
 
 async def accepted(http: httpx.AsyncClient, control: str) -> tuple[int, float]:
@@ -150,12 +121,6 @@ class WorkerProcess:
         self.process.wait(timeout=30)
 
 
-def cpu_seconds(process: psutil.Process) -> float:
-    """CPU time (user + system) a process has used so far."""
-    times = process.cpu_times()
-    return times.user + times.system
-
-
 async def send_one(
     audience: dict,
     expected: int,
@@ -206,16 +171,10 @@ async def send_one(
     }
 
 
-async def ceiling(env: dict[str, str], android: int, ios: int) -> tuple[int, float, float]:
+async def ceiling(emulators: EmulatorProcess, android: int, ios: int) -> tuple[int, float, float]:
     """The transports alone: the same numbers of messages, 500 a batch, 8 batches at once."""
-    fcm = FcmTransport(env["GNEWS_FCM_CREDENTIALS"], endpoint=env["GNEWS_FCM_ENDPOINT"])
-    apns = ApnsTransport(
-        env["GNEWS_APNS_KEY_FILE"],
-        env["GNEWS_APNS_KEY_ID"],
-        env["GNEWS_APNS_TEAM_ID"],
-        env["GNEWS_APNS_TOPIC"],
-        endpoint=env["GNEWS_APNS_ENDPOINT"],
-    )
+    fcm = emulators.fcm_transport()
+    apns = emulators.apns_transport()
     message = PushMessage(
         notification_id=uuid.uuid4().hex[:24],
         title="ประกาศจังหวัด: น้ำท่วมถนนสายหลัก",
@@ -334,7 +293,7 @@ async def run(devices: int, batch_size: int) -> None:
         worker = None
         share = min(1.0, CEILING_MAX_MESSAGES / devices)
         ceiling_sent, ceiling_seconds, ceiling_cpu = await ceiling(
-            emulators.env, int(android * share), int(ios * share)
+            emulators, int(android * share), int(ios * share)
         )
     finally:
         if worker is not None:

@@ -23,8 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,12 +34,12 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.support import FCM_QUOTA_PER_SECOND, EmulatorProcess, cpu_seconds
 from gnews.logs import configure_logging
 from gnews.specs import PushMessage
-from workers.push.apns import ApnsTransport, build_payload
+from workers.push.apns import build_payload
 from workers.push.fcm import FcmTransport, RequestTemplate, build_message
 
-FCM_QUOTA_PER_SECOND = 600_000 / 60
 BATCH = 500
 CONCURRENT_BATCHES = 4
 
@@ -54,52 +52,13 @@ MESSAGE = PushMessage(
 )
 
 
-class Emulators:
-    """`gnews emulators` in a child process."""
-
-    def __init__(self, directory: Path) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GNEWS_")}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gnews", "emulators", "--fcm-port", "0", "--apns-port", "0",
-             "--apns-tls", "--credentials-dir", str(directory)],
-            env=env, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        self.env: dict[str, str] = {}
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            if line.startswith("export "):
-                name, value = line.removeprefix("export ").strip().split("=", 1)
-                self.env[name] = value
-            if "Press Ctrl-C" in line:
-                break
-        self.cert = directory / "apns-emulator-cert.pem"
-        self.ps = psutil.Process(self.process.pid)
-
-    def cpu(self) -> float:
-        """CPU seconds the emulators have used so far."""
-        times = self.ps.cpu_times()
-        return times.user + times.system
-
-    def stop(self) -> None:
-        """SIGINT, as a person would."""
-        self.process.send_signal(signal.SIGINT)
-        self.process.wait(timeout=15)
-
-    def ssl_context(self):
-        import ssl
-
-        context = ssl.create_default_context(cafile=str(self.cert))
-        context.set_alpn_protocols(["h2"])
-        return context
-
-
 Result = tuple[str, int, float, float, float]  # name, messages, seconds, client cpu, emulator cpu
 
 
 async def measure(
     name: str,
     count: int,
-    emulators: Emulators,
+    emulators: EmulatorProcess,
     run: Callable[[], Awaitable[int]],
     *,
     repeat: int = 1,
@@ -108,7 +67,7 @@ async def measure(
     best: Result | None = None
     me = psutil.Process()
     for _ in range(repeat):
-        cpu_before, emu_before = sum(me.cpu_times()[:2]), emulators.cpu()
+        cpu_before, emu_before = cpu_seconds(me), emulators.cpu()
         started = time.perf_counter()
         delivered = await run()
         seconds = time.perf_counter() - started
@@ -117,7 +76,7 @@ async def measure(
             name,
             count,
             seconds,
-            sum(me.cpu_times()[:2]) - cpu_before,
+            cpu_seconds(me) - cpu_before,
             emulators.cpu() - emu_before,
         )
         if best is None or seconds < best[2]:
@@ -130,7 +89,7 @@ def fcm_tokens(count: int, tag: str) -> list[str]:
     return [f"bench-{tag}-{n}" for n in range(count)]
 
 
-async def bench_firebase_admin(emulators: Emulators, count: int) -> int:
+async def bench_firebase_admin(emulators: EmulatorProcess, count: int) -> int:
     import firebase_admin
     from firebase_admin import credentials, messaging
 
@@ -153,7 +112,7 @@ async def bench_firebase_admin(emulators: Emulators, count: int) -> int:
     return sent
 
 
-async def bench_httpx(emulators: Emulators, count: int, fcm: FcmTransport) -> int:
+async def bench_httpx(emulators: EmulatorProcess, count: int, fcm: FcmTransport) -> int:
     access_token = await fcm._access_token()
     template = RequestTemplate(MESSAGE)
     limit = asyncio.Semaphore(BATCH)
@@ -169,7 +128,7 @@ async def bench_httpx(emulators: Emulators, count: int, fcm: FcmTransport) -> in
     return sum(results)
 
 
-async def bench_aiohttp(emulators: Emulators, count: int, fcm: FcmTransport) -> int:
+async def bench_aiohttp(emulators: EmulatorProcess, count: int, fcm: FcmTransport) -> int:
     import aiohttp
 
     access_token = await fcm._access_token()
@@ -206,7 +165,7 @@ async def send_in_batches(transport, tokens: list[str]) -> int:
     return sent
 
 
-async def bench_aioapns(emulators: Emulators, count: int) -> int:
+async def bench_aioapns(emulators: EmulatorProcess, count: int) -> int:
     from aioapns import APNs, NotificationRequest
     from aioapns.connection import APNsProductionClientProtocol
 
@@ -243,22 +202,13 @@ async def bench_aioapns(emulators: Emulators, count: int) -> int:
 
 async def run(fcm_count: int, apns_count: int, slow_count: int) -> None:
     directory = Path(tempfile.mkdtemp(prefix="gnews-bench-push-"))
-    emulators = Emulators(directory)
+    emulators = EmulatorProcess(directory, apns_tls=True)
     env = emulators.env
     # (d) is the CPU ceiling (no latency): 50 connections suffice and cost the emulator least.
     # (d2) is the default of 500 connections, which a gateway 30-50 ms away needs.
-    fcm_near = FcmTransport(
-        env["GNEWS_FCM_CREDENTIALS"], endpoint=env["GNEWS_FCM_ENDPOINT"], max_connections=50
-    )
-    fcm = FcmTransport(env["GNEWS_FCM_CREDENTIALS"], endpoint=env["GNEWS_FCM_ENDPOINT"])
-    apns = ApnsTransport(
-        env["GNEWS_APNS_KEY_FILE"],
-        env["GNEWS_APNS_KEY_ID"],
-        env["GNEWS_APNS_TEAM_ID"],
-        env["GNEWS_APNS_TOPIC"],
-        endpoint=env["GNEWS_APNS_ENDPOINT"],
-        ssl_context=emulators.ssl_context(),
-    )
+    fcm_near = emulators.fcm_transport(max_connections=50)
+    fcm = emulators.fcm_transport()
+    apns = emulators.apns_transport()
     results: list[Result] = []
     try:
         # Warm-up: access token, connections, JIT-less caches.
