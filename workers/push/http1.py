@@ -6,7 +6,8 @@ aiohttp client spends ~140 µs of CPU per request and tops out near 4,500 reques
 default quota of 10,000 messages/s; this client spends ~35 µs (``bench/push_transports.py``,
 figures in ``docs/push.md``). It does only what FCM's ``messages:send`` needs: one request at a
 time per connection (no pipelining), a pool of up to ``max_connections`` connections, TLS or
-cleartext, Content-Length and chunked responses, per-request time-outs.
+cleartext, Content-Length and chunked responses, per-request time-outs (checked by the pool's
+:class:`~workers.push.connections.DeadlineSweeper`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import asyncio
 import collections
 import ssl
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import httptools
+
+from workers.push.connections import DeadlineSweeper, Origin
 
 
 class Http1Error(Exception):
@@ -41,6 +43,7 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
         self.future: asyncio.Future[Http1Response] | None = None
+        self.deadline = 0.0  # of the request in flight (loop time)
         self.headers: dict[str, str] = {}
         self.body: list[bytes] = []
         self.closed = False
@@ -81,16 +84,24 @@ class _Connection(asyncio.Protocol):
             self.close()
 
     # --- use --------------------------------------------------------------------------------
-    def send(self, data: bytes) -> asyncio.Future[Http1Response]:
-        """Write a complete request; the future gets its response."""
+    def send(self, data: bytes, deadline: float) -> asyncio.Future[Http1Response]:
+        """Write a complete request; the future gets its response (or an :class:`Http1Error`
+        once ``deadline`` passed)."""
         assert self.future is None
         future = self.future = asyncio.get_running_loop().create_future()
+        self.deadline = deadline
         if self.transport is None or self.transport.is_closing():
             self.future = None
             future.set_exception(Http1Error("connection closed"))
             return future
         self.transport.write(data)
         return future
+
+    def time_out(self) -> None:
+        """The request in flight is overdue: fail it and close the connection (its response
+        may still come: the connection is never reused)."""
+        self._fail(Http1Error("no response within the time-out"))
+        self.close()
 
     def _fail(self, error: Http1Error) -> None:
         future, self.future = self.future, None
@@ -116,21 +127,20 @@ class Http1Pool:
         max_connections: int = 100,
         connect_timeout: float = 10.0,
     ) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise ValueError(f"not an http(s) URL: {url!r}")
-        self.host = parts.hostname
-        self.tls = parts.scheme == "https"
-        self.port = parts.port or (443 if self.tls else 80)
+        origin = Origin.of(url)
+        self.host, self.port, self.tls = origin.host, origin.port, origin.tls
         self.ssl_context = (ssl_context or ssl.create_default_context()) if self.tls else None
-        host = self.host if parts.port is None else f"{self.host}:{self.port}"
-        self.host_header = f"Host: {host}\r\n".encode()
+        self.host_header = f"Host: {origin.authority}\r\n".encode()
         self.max_connections = max_connections
         self.connect_timeout = connect_timeout
         self._idle: collections.deque[_Connection] = collections.deque()
-        self._waiters: collections.deque[asyncio.Future[_Connection | None]] = collections.deque()
+        # Requests waiting for a connection, each with its deadline.
+        self._waiters: collections.deque[tuple[asyncio.Future[_Connection | None], float]] = (
+            collections.deque()
+        )
         self._open = 0
         self._connections: set[_Connection] = set()
+        self._sweeper = DeadlineSweeper(self._expire_overdue)
 
     async def request(
         self, method: bytes, path: bytes, headers: bytes, body: bytes, *, timeout: float = 10.0
@@ -143,19 +153,17 @@ class Http1Pool:
                 b"Content-Length: ", str(len(body)).encode(), b"\r\n\r\n", body,
             )
         )  # fmt: skip
+        deadline = self._sweeper.deadline(timeout)
+        connection = await self._acquire(deadline)
+        future = connection.send(data, deadline)
+        self._sweeper.watch()
         try:
-            async with asyncio.timeout(timeout):
-                connection = await self._acquire()
-                future = connection.send(data)
-                try:
-                    return await future
-                except asyncio.CancelledError:
-                    connection.close()  # a response may still come: never reuse it
-                    raise
-        except TimeoutError:
-            raise Http1Error(f"no response within {timeout:g}s") from None
+            return await future
+        except asyncio.CancelledError:
+            connection.close()  # a response may still come: never reuse it
+            raise
 
-    async def _acquire(self) -> _Connection:
+    async def _acquire(self, deadline: float) -> _Connection:
         while self._idle:
             connection = self._idle.pop()  # most recently used: least likely to be closed
             if not connection.closed and not connection.transport.is_closing():  # type: ignore[union-attr]
@@ -163,14 +171,14 @@ class Http1Pool:
         if self._open < self.max_connections:
             return await self._connect()
         waiter = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
+        self._waiters.append((waiter, deadline))
         try:
             connection = await waiter
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled() and waiter.result() is not None:
                 self.release(waiter.result())  # handed over just as we gave up: pass it on
             raise
-        return connection if connection is not None else await self._acquire()
+        return connection if connection is not None else await self._acquire(deadline)
 
     async def _connect(self) -> _Connection:
         self._open += 1
@@ -195,7 +203,7 @@ class Http1Pool:
         if connection.closed:
             return
         while self._waiters:
-            waiter = self._waiters.popleft()
+            waiter, _ = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_result(connection)
                 return
@@ -212,13 +220,31 @@ class Http1Pool:
 
     def _wake(self, value: _Connection | None) -> None:
         while self._waiters:
-            waiter = self._waiters.popleft()
+            waiter, _ = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_result(value)  # None: try to connect again
                 return
 
+    def _expire_overdue(self, now: float) -> bool:
+        """Fail the requests overdue at ``now``; whether any is still in flight."""
+        busy = False
+        for connection in list(self._connections):
+            if connection.future is not None:
+                if connection.deadline <= now:
+                    connection.time_out()
+                else:
+                    busy = True
+        for waiter, deadline in self._waiters:
+            if not waiter.done():
+                if deadline <= now:
+                    waiter.set_exception(Http1Error("no connection free within the time-out"))
+                else:
+                    busy = True
+        return busy
+
     async def aclose(self) -> None:
         """Close every connection."""
+        self._sweeper.stop()
         for connection in list(self._connections):
             connection.close()
         self._idle.clear()
