@@ -204,6 +204,7 @@ class InboxEntry(Document):
         indexes = [
             IndexModel([("device_id", ASCENDING), ("notification_id", ASCENDING)], unique=True),
             IndexModel([("device_id", ASCENDING), ("created_at", DESCENDING)]),
+            IndexModel([("created_at", ASCENDING)]),  # retention (workers/retention.py)
         ]
 
 
