@@ -80,12 +80,13 @@ async def sync_plugin_listings(
 ) -> ListingSyncReport:
     """Create or update each declared listing; delist (never delete) undeclared ones.
 
-    ``redis``: the cache to invalidate when anything changed (None: none is invalidated).
+    Listings of a plugin that failed to load, or whose hook raised this time, are left as they
+    are. ``redis``: the cache to invalidate when anything changed (None: none is invalidated).
     """
     report = ListingSyncReport()
     failures_before = len(plugins.failures)
     results = plugins.call_each(HOOK)
-    raised = {f.plugin for f in plugins.failures[failures_before:]}
+    raised = plugins.failed_plugins(since=failures_before)
     declared: set[tuple[str, str]] = set()
     for result in results:
         for item in result.value:

@@ -106,6 +106,16 @@ class PluginManager(pluggy.PluginManager):
         self.failures.append(PluginFailure(name, message, hook))
         log.error("plugin failed", plugin=name, hook=hook, error=message)
 
+    def failed_plugins(self, since: int = 0) -> set[str]:
+        """Plugins that could not be loaded, or that failed (in any way) from failure number
+        ``since`` on: what they declared before must be left as it is, not taken as withdrawn
+        (a plugin that fails to import declares nothing this time, on purpose or not)."""
+        return {
+            failure.plugin
+            for number, failure in enumerate(self.failures)
+            if failure.hook is None or number >= since
+        }
+
     def describe(self) -> list[PluginInfo]:
         """Each loaded plugin, its version and the hooks it implements."""
         infos = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from redis.asyncio import Redis
 
@@ -174,6 +176,24 @@ async def test_changes_and_drops(client, declare, redis, auth_headers, make_user
     drafts = await Notification.find({"origin": "gac.new_app"}).to_list()
     assert sorted(d.data["app_slug"] for d in drafts) == ["plain-app", "trusted-app"]  # one each
     assert await AppListing.find_all().count() == 2
+
+
+async def test_a_plugin_that_fails_to_import_keeps_its_listings(
+    client, declare, redis, monkeypatch
+):
+    await make_agency("trusted-agency", trusted=True)
+    declare(TRUSTED_APP)
+    await sync_plugin_data(build_plugin_manager([PLUGIN], entry_points=False), redis=redis)
+    # Next start-up its module cannot be imported (a broken release, a missing dependency).
+    monkeypatch.setitem(sys.modules, PLUGIN, None)  # importing it now raises ImportError
+    broken = build_plugin_manager([PLUGIN], entry_points=False)
+    assert [(f.plugin, f.hook) for f in broken.failures] == [(PLUGIN, None)]
+    report = await sync_plugin_listings(broken, redis=redis)
+    assert not report.changed
+    assert await public_slugs(client) == ["trusted-app"]
+    # Switched off on purpose (GNEWS_DISABLED_PLUGINS), it does withdraw them.
+    off = build_plugin_manager([PLUGIN], entry_points=False, disabled=[PLUGIN])
+    assert (await sync_plugin_listings(off, redis=redis)).delisted == [f"{PLUGIN}/trusted-app"]
 
 
 async def test_a_queued_listing_is_published_once_its_agency_is_trusted(client, declare, redis):

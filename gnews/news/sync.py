@@ -41,13 +41,14 @@ class SourceSyncReport:
 async def sync_plugin_sources(plugins: PluginManager) -> SourceSyncReport:
     """Create or update each declared source; disable (never delete) undeclared ones.
 
-    Sources of a plugin whose hook raised (or returned an invalid declaration) this time are
-    left as they are: a transient error in a plugin must not switch its feeds off.
+    Sources of a plugin that failed to load, or whose hook raised (or returned an invalid
+    declaration) this time, are left as they are: a transient error in a plugin must not switch
+    its feeds off.
     """
     report = SourceSyncReport()
     failures_before = len(plugins.failures)
     collected = plugins.collect("gnews_news_sources", NewsSourceSpec)
-    raised = {f.plugin for f in plugins.failures[failures_before:] if f.hook is not None}
+    raised = plugins.failed_plugins(since=failures_before)
     declared: set[tuple[str, str]] = set()
     for plugin, spec in collected:
         if not await agency_exists(spec.agency):

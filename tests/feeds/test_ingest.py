@@ -269,6 +269,24 @@ async def test_plugin_sources_are_synced_disabled_when_dropped_and_enabled_again
     assert (await Source.find_one(Source.slug == "kept")).enabled
 
 
+async def test_a_plugin_that_fails_to_import_keeps_its_sources(client, monkeypatch):
+    await Agency(code="ega", name_th="สรอ.", name_en="EGA").insert()
+    monkeypatch.setenv("GNEWS_TEST_FEED_URL", "http://127.0.0.1:9/feed.xml")
+    declaring = f"{PLUGINS}.declaring"
+    await sync_plugin_sources(build_plugin_manager([declaring], entry_points=False))
+    # Next start-up its module cannot be imported (a broken release, a missing dependency).
+    monkeypatch.setitem(sys.modules, declaring, None)  # importing it now raises ImportError
+    broken = build_plugin_manager([declaring], entry_points=False)
+    assert [(f.plugin, f.hook) for f in broken.failures] == [(declaring, None)]
+    report = await sync_plugin_sources(broken)
+    assert report.disabled == []
+    source = await Source.find_one(Source.slug == "loopback-press")
+    assert source.enabled and source.declared
+    # Switched off on purpose (GNEWS_DISABLED_PLUGINS), it does withdraw them.
+    off = build_plugin_manager([declaring], entry_points=False, disabled=[declaring])
+    assert (await sync_plugin_sources(off)).disabled == [f"{declaring}/loopback-press"]
+
+
 async def test_cron_enqueues_each_due_source_once(client, settings):
     due = await make_source("http://127.0.0.1:9/a.xml", slug="due")
     await make_source(
