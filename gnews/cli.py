@@ -9,13 +9,16 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from gnews import __version__
 from gnews.config import ConfigurationError, Settings, load_settings
 from gnews.embedded import EmbeddedServerError, connected_services, running_dev
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 
 def _settings() -> Settings:
@@ -213,27 +216,34 @@ def plugins(as_json: bool) -> None:
         click.echo(f"FAILED {failure.plugin}: {failure.error}", err=True)
 
 
-def _run_with_database(settings: Settings, action: Callable[[], Any]) -> Any:
+def _run_with_database(
+    settings: Settings, action: Callable[..., Any], *, with_redis: bool = False
+) -> Any:
     """Run ``action`` (a coroutine function) with beanie bound to MongoDB.
 
     MongoDB is the configured one, that of a running ``gnews dev``, or an embedded one started
-    for this command on the same data dir.
+    for this command on the same data dir. ``with_redis``: ``action`` gets ``redis``, a client
+    of the configured or running Redis (whose response cache it may have to invalidate), or
+    None when there is none (then no API serves a cache of this data either).
     """
     from gnews.app import document_models
-    from gnews.db import init_documents, mongo_client
+    from gnews.db import init_documents, mongo_client, redis_client
 
-    async def run(uri: str) -> Any:
+    async def run(uri: str, redis_url: str | None) -> Any:
         client = mongo_client(uri, timeout_ms=settings.db_timeout_ms)
+        redis = redis_client(redis_url) if with_redis and redis_url else None
         try:
             if await init_documents(client, settings.mongodb_db, document_models()) is not None:
                 raise EmbeddedServerError(f"MongoDB at {uri} is not reachable")
-            return await action()
+            return await (action(redis=redis) if with_redis else action())
         finally:
+            if redis is not None:
+                await redis.aclose()
             await client.close()
 
     with connected_services(settings) as urls:
         assert urls.mongodb_uri
-        return asyncio.run(run(urls.mongodb_uri))
+        return asyncio.run(run(urls.mongodb_uri, urls.redis_url))
 
 
 @main.group()
@@ -302,8 +312,9 @@ def sources_poll(slugs: tuple[str, ...], poll_all: bool, concurrency: int) -> No
     settings = _settings()
     plugins = build_plugin_manager(settings.plugins, disabled=settings.disabled_plugins)
 
-    async def run() -> bool:
-        await sync_plugin_data(plugins)
+    async def run(redis: Redis | None) -> bool:
+        # The API's response cache is invalidated as the API itself would (new items, listings).
+        await sync_plugin_data(plugins, redis=redis)
         query = {"enabled": True} if poll_all else {"slug": {"$in": list(slugs)}}
         chosen = await Source.find(query).sort([("slug", 1)]).to_list()
         for slug in sorted(set(slugs) - {source.slug for source in chosen}):
@@ -318,7 +329,7 @@ def sources_poll(slugs: tuple[str, ...], poll_all: bool, concurrency: int) -> No
                 if not source.enabled:
                     return PollOutcome(source.slug, "skipped", error="disabled")
                 async with limit:
-                    return await poll(source, client, plugins)
+                    return await poll(source, client, plugins, redis=redis)
 
             jobs = [poll_one(source) for source in chosen]
             for done, finished in enumerate(asyncio.as_completed(jobs), start=1):
@@ -328,7 +339,7 @@ def sources_poll(slugs: tuple[str, ...], poll_all: bool, concurrency: int) -> No
         return ok
 
     try:
-        succeeded = _run_with_database(settings, run)
+        succeeded = _run_with_database(settings, run, with_redis=True)
     except EmbeddedServerError as error:
         _fail(str(error))
     sys.exit(0 if succeeded else 1)

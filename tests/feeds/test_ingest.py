@@ -322,6 +322,7 @@ async def test_gnews_sources_poll_ingests_a_plugin_feed_readable_through_the_api
         "GNEWS_FEED_ALLOW_PRIVATE_NETWORKS": "true",  # the feed is on loopback
         "GNEWS_TEST_FEED_URL": feed_server.url("/press.xml"),
     }
+    assert (await client.get("/api/v1/news")).json()["items"] == []  # cached in Redis
     command = [sys.executable, "-m", "gnews", "sources", "poll", "--all"]
     first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert first.returncode == 0, first.stdout + first.stderr
@@ -332,6 +333,7 @@ async def test_gnews_sources_poll_ingests_a_plugin_feed_readable_through_the_api
         [*command[:-1], "nope"], env=env, capture_output=True, text=True, timeout=120
     )
     assert unknown.returncode == 1 and "unknown source 'nope'" in unknown.stderr
+    # The command invalidated the API's cache: the new items show at once.
     news = (await client.get("/api/v1/news")).json()["items"]
     assert [item["published_at"][:10] for item in news] == [
         "2015-08-10",
