@@ -227,23 +227,13 @@ async def create_notification(
             agency=item.agency,
         )
     _check_payload(fields)
-    created_at = utcnow()
-    notification = await Notification(
-        **fields,
-        audience=audience,
+    notification = await _insert(
+        fields,
+        audience,
+        principal,
         status=NotificationStatus.DRAFT if draft else NotificationStatus.SCHEDULED,
         send_at=send_at,
         expires_at=expires_at,
-        created_by=principal.id,
-        # BSON keeps milliseconds: the answer now is what a read answers later.
-        created_at=created_at.replace(microsecond=created_at.microsecond // 1000 * 1000),
-    ).insert()
-    await audit.record(
-        principal,
-        "notification.draft" if draft else "notification.create",
-        "notification",
-        str(notification.id),
-        after={**fields, "audience": audience.model_dump(), "send_at": send_at},
     )
     if redis is not None and not draft:
         await start_fanout(redis, notification)
@@ -258,15 +248,39 @@ async def create_draft(
     edit it, send it or discard it; nothing is sent before."""
     fields = {**_content(values), "deep_link": values.get("deep_link")}
     _check_payload(fields)
+    return await _insert(fields, audience, actor, status=NotificationStatus.DRAFT, origin=origin)
+
+
+async def _insert(
+    fields: dict[str, Any],
+    audience: Audience,
+    actor: Principal | dict[str, Any],
+    *,
+    status: NotificationStatus,
+    send_at: float = 0.0,
+    expires_at: float = 0.0,
+    origin: str | None = None,
+) -> Notification:
+    """Store a new notification (checked ``fields``) and audit it as created or drafted."""
+    created_at = utcnow()
     notification = await Notification(
-        **fields, audience=audience, status=NotificationStatus.DRAFT, origin=origin
+        **fields,
+        audience=audience,
+        status=status,
+        send_at=send_at,
+        expires_at=expires_at,
+        created_by=actor.id if isinstance(actor, Principal) else None,
+        origin=origin,
+        # BSON keeps milliseconds: the answer now is what a read answers later.
+        created_at=created_at.replace(microsecond=created_at.microsecond // 1000 * 1000),
     ).insert()
+    draft = status is NotificationStatus.DRAFT
     await audit.record(
         actor,
-        "notification.draft",
+        "notification.draft" if draft else "notification.create",
         "notification",
         str(notification.id),
-        after={**fields, "audience": audience.model_dump(), "origin": origin},
+        after={**fields, "audience": audience.model_dump(), "send_at": send_at, "origin": origin},
     )
     return notification
 
