@@ -23,11 +23,11 @@ from appcenter.validation import ListingIn, ListingPatch
 from gnews.accounts.guards import BEARER, BEARER_OR_API_KEY, Principal, requires
 from gnews.accounts.models import Role
 from gnews.agencies.models import Agency
-from gnews.clock import UtcDateTime
-from gnews.highlights import is_active
-from gnews.http_cache import cached_json
-from gnews.pagination import Cursor, Limit, Page, check_limit, page_by_id, page_by_time
-from gnews.rate_limit import READS, rate_limited
+from gnews.core.clock import UtcDateTime
+from gnews.core.highlights import is_active
+from gnews.core.http_cache import cached_json
+from gnews.core.pagination import Cursor, Limit, Page, check_limit, page_by_id, page_by_time
+from gnews.core.rate_limit import READS, rate_limited
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Platform = Literal["android", "ios", "web"]

@@ -9,8 +9,8 @@ from beanie import Document
 from pydantic import Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from gnews.clock import utcnow
-from gnews.news.models import API_ORIGIN
+from gnews.core.clock import utcnow
+from gnews.sources.models import API_ORIGIN
 
 __all__ = ["API_ORIGIN", "AppListing", "ListingStatus", "OwnerKind"]
 

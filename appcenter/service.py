@@ -29,7 +29,7 @@ against (two reviewers acting at once: one gets 409), written to the audit log a
 the public catalogue (namespace :data:`CACHE_NAMESPACE`) when the listing is or was published.
 
 Search: a listing stores ``index_terms`` of its names, descriptions and tags
-(:mod:`gnews.thai_text`, as news does); a query matches listings holding all of
+(:mod:`gnews.thai.text`, as news does); a query matches listings holding all of
 ``query_terms(q)``. Results are ordered by publication time, newest first.
 """
 
@@ -47,21 +47,21 @@ from redis.asyncio import Redis
 from appcenter.categories import CATEGORIES, CATEGORY_CODES
 from appcenter.models import API_ORIGIN, AppListing, ListingStatus, OwnerKind
 from appcenter.validation import CONTENT_FIELDS, check_complete, check_links
-from gnews import audit
 from gnews.accounts.guards import Principal
 from gnews.accounts.models import Role
 from gnews.agencies.models import Agency, agency_exists
-from gnews.clock import as_utc, utcnow
-from gnews.db import object_id
-from gnews.errors import ConflictError, FieldError
-from gnews.highlights import check_until
-from gnews.http_cache import invalidate
+from gnews.audit import service as audit
+from gnews.core.clock import as_utc, utcnow
+from gnews.core.errors import ConflictError, FieldError
+from gnews.core.highlights import check_until
+from gnews.core.http_cache import invalidate
+from gnews.core.pagination import page_by_time
+from gnews.core.persistence import object_id
+from gnews.geo.provinces import UnknownProvinceError, check_province_code
 from gnews.notifications import service as notifications
-from gnews.notifications.delivery import app_deep_link
+from gnews.notifications.message import app_deep_link
 from gnews.notifications.models import Audience
-from gnews.pagination import page_by_time
-from gnews.provinces import UnknownProvinceError, check_province_code
-from gnews.thai_text import index_terms, query_terms
+from gnews.thai.text import index_terms, query_terms
 
 log = structlog.get_logger(__name__)
 

@@ -31,10 +31,10 @@ from redis.asyncio import Redis
 from appcenter import service
 from appcenter.models import API_ORIGIN, AppListing, ListingStatus, OwnerKind
 from appcenter.validation import CONTENT_FIELDS, ListingIn, check_complete, check_links
-from gnews import audit
 from gnews.agencies.models import Agency
-from gnews.clock import utcnow
-from gnews.http_cache import invalidate
+from gnews.audit import service as audit
+from gnews.core.clock import utcnow
+from gnews.core.http_cache import invalidate
 from gnews.plugins import PluginManager
 from gnews.specs import AppListingSpec
 

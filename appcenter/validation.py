@@ -20,8 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
 
 from appcenter.categories import CATEGORY_CODES
-from gnews.errors import FieldError
-from gnews.provinces import ProvinceCode
+from gnews.core.errors import FieldError
+from gnews.geo.provinces import ProvinceCode
 from gnews.specs import AGENCY_CODE_PATTERN, SLUG_PATTERN
 
 ANDROID_PACKAGE_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*(\.[a-zA-Z][a-zA-Z0-9_]*)+$")

@@ -43,7 +43,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gnews.embedded import (  # noqa: E402
+from gnews.dev.embedded import (  # noqa: E402
     ServerProcess,
     free_port,
     spawn,
@@ -115,9 +115,10 @@ async def seed(mongodb_uri: str, db_name: str, items: int) -> None:
     national, a tenth about social security), indexed for search as ingestion does."""
     from gnews.agencies.models import Agency
     from gnews.app import document_models
-    from gnews.db import init_documents, mongo_client
-    from gnews.news.models import ItemStatus, NewsItem, Source
-    from gnews.thai_text import index_terms
+    from gnews.core.persistence import init_documents, mongo_client
+    from gnews.news.models import ItemStatus, NewsItem
+    from gnews.sources.models import Source
+    from gnews.thai.text import index_terms
 
     paragraphs = [
         p.strip()
@@ -364,7 +365,7 @@ def main() -> None:
     if args.serve:
         serve(args.serve, args.port)
         return
-    from gnews.logs import configure_logging
+    from gnews.core.logs import configure_logging
 
     configure_logging(json=False, level="WARNING")
     asyncio.run(run(args))

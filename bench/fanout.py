@@ -41,13 +41,13 @@ from bench.support import FCM_QUOTA_PER_SECOND, EmulatorProcess, cpu_seconds
 from gnews.accounts.guards import Principal
 from gnews.accounts.models import Role
 from gnews.app import document_models
-from gnews.db import init_documents, mongo_client, redis_client
-from gnews.embedded import start_mongodb, start_redis
+from gnews.core.logs import configure_logging
+from gnews.core.persistence import init_documents, mongo_client, redis_client
+from gnews.dev.embedded import start_mongodb, start_redis
+from gnews.geo.provinces import all_provinces
 from gnews.jobs import PING, enqueue
-from gnews.logs import configure_logging
 from gnews.notifications import service
 from gnews.notifications.models import Notification
-from gnews.provinces import all_provinces
 from gnews.specs import MAX_PUSH_BATCH, PushMessage
 
 INSERT_CHUNK = 5_000

@@ -27,15 +27,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gnews.agencies.models import Agency
 from gnews.app import document_models
-from gnews.db import init_documents, mongo_client
-from gnews.embedded import start_mongodb
-from gnews.logs import configure_logging
-from gnews.news.models import NewsItem, Source
+from gnews.core.logs import configure_logging
+from gnews.core.persistence import init_documents, mongo_client
+from gnews.dev.embedded import start_mongodb
+from gnews.news.models import NewsItem
 from gnews.news.tagging import warm_up
 from gnews.plugins import build_plugin_manager
-from tests.feeds.feedserver import FeedServer
+from gnews.sources.models import Source
+from tests.support.feedserver import FeedServer
 from workers.feeds.fetch import make_feed_client
-from workers.ingest import poll
+from workers.jobs.ingest import poll
 
 PRESS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "ega-press"
 THAI_MONTHS = ["มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน"]

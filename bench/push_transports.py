@@ -35,9 +35,9 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.support import FCM_QUOTA_PER_SECOND, EmulatorProcess, cpu_seconds
-from gnews.logs import configure_logging
+from gnews.core.logs import configure_logging
+from gnews.notifications.message import apns_payload
 from gnews.specs import PushMessage
-from workers.push.apns import build_payload
 from workers.push.fcm import FcmTransport, RequestTemplate, build_message
 
 BATCH = 500
@@ -185,7 +185,7 @@ async def bench_aioapns(emulators: EmulatorProcess, count: int) -> int:
         max_connections=2,
     )
     client.pool.protocol_class = EmulatorProtocol
-    payload = __import__("json").loads(build_payload(MESSAGE))
+    payload = __import__("json").loads(apns_payload(MESSAGE))
     limit = asyncio.Semaphore(BATCH)
 
     async def one(n: int) -> bool:

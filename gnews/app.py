@@ -35,22 +35,23 @@ from gnews.accounts.models import ApiKey, User
 from gnews.agencies.controllers import AgencyController
 from gnews.agencies.models import Agency
 from gnews.agencies.sync import sync_plugin_agencies
-from gnews.audit import AuditController, AuditEntry
+from gnews.audit.controllers import AuditController
+from gnews.audit.models import AuditEntry
 from gnews.config import ConfigurationError, Settings, load_settings
-from gnews.db import init_documents, mongo_client, redis_client
-from gnews.devices.controllers import DeviceController
-from gnews.devices.models import Device
-from gnews.errors import (
+from gnews.core.errors import (
     EXCEPTION_HANDLERS,
     MONGODB_DOWN,
     RETRY_AFTER,
     ServiceUnavailableError,
 )
-from gnews.health import HealthController
-from gnews.logs import configure_logging, request_context_middleware
-from gnews.news.controllers import EditorialController, NewsController, SourceController
-from gnews.news.models import NewsItem, Source
-from gnews.news.sync import sync_plugin_sources
+from gnews.core.health import HealthController
+from gnews.core.logs import configure_logging, request_context_middleware
+from gnews.core.persistence import init_documents, mongo_client, redis_client
+from gnews.devices.controllers import DeviceController
+from gnews.devices.models import Device
+from gnews.geo.controllers import ReferenceController
+from gnews.news.controllers import EditorialController, NewsController
+from gnews.news.models import NewsItem
 from gnews.news.tagging import warm_up
 from gnews.notifications.controllers import (
     BreakingNewsController,
@@ -59,7 +60,9 @@ from gnews.notifications.controllers import (
 )
 from gnews.notifications.models import InboxEntry, Notification, PushBatch
 from gnews.plugins import PluginManager, build_plugin_manager
-from gnews.provinces_api import ReferenceController
+from gnews.sources.controllers import SourceController
+from gnews.sources.models import Source
+from gnews.sources.sync import sync_plugin_sources
 
 
 def document_models() -> list[type[Document]]:
@@ -219,6 +222,6 @@ def create_app(
             ),
         ),
         state=State({"settings": settings, "plugins": plugins}),
-        logging_config=None,  # ours (gnews.logs) is configured above; Litestar's would replace it
+        logging_config=None,  # ours (gnews.core.logs) is configured above, not Litestar's
         debug=False,
     )

@@ -15,7 +15,7 @@ import click
 
 from gnews import __version__
 from gnews.config import ConfigurationError, Settings, load_settings
-from gnews.embedded import EmbeddedServerError, connected_services, running_dev
+from gnews.dev.embedded import EmbeddedServerError, connected_services, running_dev
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -61,7 +61,7 @@ def main() -> None:
     Settings come from GNEWS_* environment variables (see docs/configuration.md).
     Start everything locally with `gnews dev`, then open http://127.0.0.1:8000/schema.
     """
-    from gnews.logs import configure_logging
+    from gnews.core.logs import configure_logging
 
     # Diagnostics go to stderr so that command output (e.g. `gnews plugins --json`) stays clean;
     # `serve` and `worker` reconfigure from the settings.
@@ -75,7 +75,7 @@ def dev() -> None:
     Servers whose URL is configured (GNEWS_MONGODB_URI, GNEWS_REDIS_URL) are used instead of
     embedded ones. Data is kept under GNEWS_DATA_DIR (default ./var). Ctrl-C stops everything.
     """
-    from gnews.supervisor import run_dev
+    from gnews.dev.supervisor import run_dev
 
     sys.exit(run_dev(_settings()))
 
@@ -100,7 +100,7 @@ def serve(host: str | None, port: int | None) -> None:
         port=port or settings.http_port,
         log_config=None,
         access_log=False,
-        # Client addresses come from gnews.rate_limit.client_address, which trusts
+        # Client addresses come from gnews.core.rate_limit.client_address, which trusts
         # X-Forwarded-For only from GNEWS_TRUSTED_PROXIES; uvicorn must not rewrite them.
         proxy_headers=False,
         server_header=False,
@@ -111,7 +111,7 @@ def serve(host: str | None, port: int | None) -> None:
 @main.command()
 def worker() -> None:
     """Run the arq worker only: feed polling, push notifications and scheduled jobs."""
-    from gnews.logs import configure_logging
+    from gnews.core.logs import configure_logging
     from gnews.news.tagging import warm_up
     from workers.settings import make_worker
 
@@ -158,8 +158,8 @@ def emulators(
     Prints the GNEWS_* variables that point the push transports at them. Faults can also be
     changed while running: POST /_emulator/{fcm,apns}/faults on the FCM port.
     """
-    from gnews.emulators.faults import Faults
-    from gnews.emulators.suite import run_emulators
+    from gnews.dev.emulators.faults import Faults
+    from gnews.dev.emulators.suite import run_emulators
 
     try:
         faults = Faults(
@@ -227,7 +227,7 @@ def _run_with_database(
     None when there is none (then no API serves a cache of this data either).
     """
     from gnews.app import document_models
-    from gnews.db import init_documents, mongo_client, redis_client
+    from gnews.core.persistence import init_documents, mongo_client, redis_client
 
     async def run(uri: str, redis_url: str | None) -> Any:
         client = mongo_client(uri, timeout_ms=settings.db_timeout_ms)
@@ -266,7 +266,7 @@ def users_create(email: str, role: str, agency: str | None, name: str | None) ->
     """Create an account. The password is read from stdin, or prompted for on a terminal."""
     from gnews.accounts.models import Role
     from gnews.accounts.service import create_user
-    from gnews.errors import ConflictError, FieldError
+    from gnews.core.errors import ConflictError, FieldError
 
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -302,10 +302,10 @@ def sources_poll(slugs: tuple[str, ...], poll_all: bool, concurrency: int) -> No
     polled without starting the API. Exits 1 when a source fails.
     """
     from gnews.app import sync_plugin_data
-    from gnews.news.models import Source
     from gnews.plugins import build_plugin_manager
+    from gnews.sources.models import Source
     from workers.feeds.fetch import make_feed_client
-    from workers.ingest import PollOutcome, poll
+    from workers.jobs.ingest import PollOutcome, poll
 
     if not slugs and not poll_all:
         _fail("name the sources to poll (their slugs), or use --all")
@@ -361,7 +361,7 @@ def _describe_poll(outcome: Any) -> str:
 @click.option("--worker", "check_worker", is_flag=True, help="Also check a worker consumes jobs.")
 def check(check_worker: bool) -> None:
     """Connect to MongoDB and Redis and say what is wrong, if anything."""
-    from gnews.db import mongo_client, ping_mongodb, ping_redis, redis_client
+    from gnews.core.persistence import mongo_client, ping_mongodb, ping_redis, redis_client
 
     settings = _settings()
     click.echo(f"environment: {settings.env}; data dir: {settings.data_dir.resolve()}")

@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     push_lease_seconds: float = Field(30.0, ge=1, le=600)
     push_reconcile_seconds: int = Field(15, ge=1, le=60)
     push_send_concurrency: int = Field(8, ge=1, le=64)
-    # Retention (workers/retention.py), in days, 0 = keep for good: push batches of finished
+    # Retention (workers/jobs/retention.py), in days, 0 = keep for good: push batches of finished
     # notifications (the notification and its stats are always kept) and inbox entries.
     push_batch_retention_days: int = Field(30, ge=0, le=3650)
     inbox_retention_days: int = Field(90, ge=0, le=3650)

@@ -10,7 +10,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
-from gnews.provinces import ProvinceCode
+from gnews.geo.provinces import ProvinceCode
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
 AGENCY_CODE_PATTERN = r"^[a-z][a-z0-9-]{1,31}$"

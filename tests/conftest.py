@@ -26,9 +26,9 @@ from gnews.accounts.service import create_user
 from gnews.agencies.models import Agency
 from gnews.app import create_app
 from gnews.config import Settings, load_settings
-from gnews.db import mongo_client
-from gnews.embedded import ServerProcess, start_mongodb, start_redis
-from gnews.emulators.suite import PushEmulators, start_emulators
+from gnews.core.persistence import mongo_client
+from gnews.dev.embedded import ServerProcess, start_mongodb, start_redis
+from gnews.dev.emulators.suite import PushEmulators, start_emulators
 from gnews.plugins import build_plugin_manager
 
 PASSWORD = "correct horse battery"
@@ -85,7 +85,7 @@ def push_credentials_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 async def emulators(push_credentials_dir: Path) -> AsyncIterator[PushEmulators]:
     """FCM and APNs emulators on this test's event loop (Retry-After: 0 unless a test changes
-    it); helpers for them are in ``tests/push_support.py``."""
+    it); helpers for them are in ``tests/support/push.py``."""
     started = await start_emulators(push_credentials_dir)
     started.fcm.faults.retry_after = 0
     started.apns.faults.retry_after = 0

@@ -18,17 +18,17 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from gnews.app import document_models
 from gnews.config import Settings
-from gnews.db import init_documents, mongo_client
+from gnews.core.persistence import init_documents, mongo_client
 from gnews.jobs import FANOUT, PING, POLL_SOURCE, QUEUE_NAME, SEND_BATCH
 from gnews.news.tagging import warm_up
 from gnews.plugins import build_plugin_manager
-from workers.delivery import send_batch_job
-from workers.fanout import fanout_job
 from workers.feeds.fetch import make_feed_client
-from workers.ingest import enqueue_due_sources, poll_source_job
+from workers.jobs.fanout import fanout_job
+from workers.jobs.ingest import enqueue_due_sources, poll_source_job
+from workers.jobs.reconcile import reconcile_job
+from workers.jobs.retention import retention_job
+from workers.jobs.send import send_batch_job
 from workers.push import close_transports, load_transports
-from workers.reconcile import reconcile_job
-from workers.retention import retention_job
 
 log = structlog.get_logger(__name__)
 

@@ -11,7 +11,6 @@ from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from gnews import audit
 from gnews.accounts.guards import BEARER, BEARER_OR_API_KEY, Principal, requires
 from gnews.accounts.models import ApiKey, Role, User
 from gnews.accounts.security import hash_password, issue_token, new_api_key, verify_password
@@ -22,10 +21,11 @@ from gnews.accounts.service import (
     normalize_email,
 )
 from gnews.agencies.controllers import get_agency_or_404
-from gnews.clock import UtcDateTime, utcnow
+from gnews.audit import service as audit
 from gnews.config import Settings
-from gnews.db import store_changes
-from gnews.pagination import Cursor, Limit, Page, check_limit, page_by_id
+from gnews.core.clock import UtcDateTime, utcnow
+from gnews.core.pagination import Cursor, Limit, Page, check_limit, page_by_id
+from gnews.core.persistence import store_changes
 
 Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 

@@ -25,7 +25,7 @@ from litestar.handlers.base import BaseRouteHandler
 from gnews.accounts.models import ApiKey, Role, User
 from gnews.accounts.security import decode_token, hash_api_key
 from gnews.config import Settings
-from gnews.db import store_changes
+from gnews.core.persistence import store_changes
 
 Guard = Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]
 

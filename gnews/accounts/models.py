@@ -8,7 +8,7 @@ from enum import StrEnum
 from beanie import Document, Indexed
 from pydantic import Field
 
-from gnews.clock import utcnow
+from gnews.core.clock import utcnow
 
 
 class Role(StrEnum):

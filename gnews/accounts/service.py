@@ -5,7 +5,7 @@ from __future__ import annotations
 from gnews.accounts.models import Role, User
 from gnews.accounts.security import hash_password
 from gnews.agencies.models import agency_exists
-from gnews.errors import ConflictError, FieldError
+from gnews.core.errors import ConflictError, FieldError
 
 MIN_PASSWORD_LENGTH = 10
 

@@ -8,14 +8,14 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
-from gnews import audit
 from gnews.accounts.guards import BEARER, Principal, requires
 from gnews.accounts.models import Role
 from gnews.agencies.models import Agency
-from gnews.clock import UtcDateTime, utcnow
-from gnews.db import store_changes
-from gnews.errors import ConflictError
-from gnews.pagination import Cursor, Limit, Page, check_limit, page_by_id
+from gnews.audit import service as audit
+from gnews.core.clock import UtcDateTime, utcnow
+from gnews.core.errors import ConflictError
+from gnews.core.pagination import Cursor, Limit, Page, check_limit, page_by_id
+from gnews.core.persistence import store_changes
 from gnews.specs import AGENCY_CODE_PATTERN
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from beanie import Document, Indexed
 from pydantic import Field
 
-from gnews.clock import utcnow
+from gnews.core.clock import utcnow
 
 
 class Agency(Document):

@@ -11,7 +11,7 @@ registering the same push token again updates that device and issues a new secre
 
 A device sees and changes only itself: another device's id with one's own secret is a 404.
 Registration spends the ``registrations`` budget of the client address, every other call the
-``reads`` budget (:mod:`gnews.rate_limit`); 429 with ``Retry-After`` beyond.
+``reads`` budget (:mod:`gnews.core.rate_limit`); 429 with ``Retry-After`` beyond.
 """
 
 from __future__ import annotations
@@ -36,18 +36,18 @@ from pydantic import (
     field_validator,
 )
 
-from gnews.clock import UtcDateTime
+from gnews.core.clock import UtcDateTime
+from gnews.core.http_cache import encode, json_response
+from gnews.core.localisation import Language, choose_language
+from gnews.core.pagination import Cursor, Limit, check_limit
+from gnews.core.rate_limit import READS, REGISTRATIONS, rate_limited
 from gnews.devices import service
 from gnews.devices.models import Device, Platform
-from gnews.http_cache import encode, json_response
-from gnews.localisation import Language, choose_language
+from gnews.geo.provinces import all_provinces, check_province_code
 from gnews.news import feed
 from gnews.news.categories import check_category
 from gnews.news.controllers import FeaturedFirst, SearchQuery, Since
 from gnews.news.search import check_query
-from gnews.pagination import Cursor, Limit, check_limit
-from gnews.provinces import all_provinces, check_province_code
-from gnews.rate_limit import READS, REGISTRATIONS, rate_limited
 from gnews.specs import AGENCY_CODE_PATTERN
 
 DEVICE_SECRET = [{"DeviceSecret": []}]

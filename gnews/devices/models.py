@@ -16,7 +16,7 @@ from beanie import Document
 from pydantic import Field
 from pymongo import ASCENDING, IndexModel
 
-from gnews.clock import utcnow
+from gnews.core.clock import utcnow
 
 
 class Platform(StrEnum):

@@ -29,10 +29,10 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from gnews.agencies.models import Agency
-from gnews.clock import as_utc, utcnow
-from gnews.db import object_id, store_changes
+from gnews.core.clock import as_utc, utcnow
+from gnews.core.errors import ConflictError, FieldError
+from gnews.core.persistence import object_id, store_changes
 from gnews.devices.models import Device, Platform
-from gnews.errors import ConflictError, FieldError
 
 FCM_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_:-]{100,4096}$")
 APNS_TOKEN_PATTERN = re.compile(r"^(?:[0-9a-fA-F]{2}){32,100}$")

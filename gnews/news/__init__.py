@@ -1,1 +1,1 @@
-"""G-News news: agency sources (feeds), ingested news items, editorial curation."""
+"""G-News news: ingested news items, editorial curation, the citizens' feed and search."""

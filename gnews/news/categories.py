@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from gnews.localisation import pick
+from gnews.core.localisation import pick
 
 
 @dataclass(frozen=True, slots=True)

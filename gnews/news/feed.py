@@ -12,7 +12,7 @@ leave them out too and nothing is shown twice. It does not apply to search resul
 
 Localisation: items are shown in the language they were written in; a page names the provinces,
 agencies and categories of its items in the response's language (``lang``, else
-``Accept-Language``, else Thai; see :mod:`gnews.localisation`) under ``names``, with ``lang``
+``Accept-Language``, else Thai; see :mod:`gnews.core.localisation`) under ``names``, with ``lang``
 saying which language that is.
 
 Caching: public responses are cached in Redis under namespace :data:`CACHE_NAMESPACE` (key: path,
@@ -36,15 +36,16 @@ from bson.errors import InvalidId
 from pydantic import BaseModel, Field
 
 from gnews.agencies.models import Agency
-from gnews.clock import UtcDateTime, as_utc, utcnow
-from gnews.errors import FieldError
-from gnews.highlights import is_active
-from gnews.localisation import Language, pick
-from gnews.news import editorial, search
+from gnews.core.clock import UtcDateTime, as_utc, utcnow
+from gnews.core.errors import FieldError
+from gnews.core.highlights import is_active
+from gnews.core.localisation import Language, pick
+from gnews.core.pagination import Page, decode_cursor, encode_cursor, page_by_time
+from gnews.geo.provinces import UnknownProvinceError, check_province_code, get_province
+from gnews.news import search
+from gnews.news import service as editorial
 from gnews.news.categories import category_name, category_values
 from gnews.news.models import ItemStatus, NewsItem
-from gnews.pagination import Page, decode_cursor, encode_cursor, page_by_time
-from gnews.provinces import UnknownProvinceError, check_province_code, get_province
 
 CACHE_NAMESPACE = editorial.CACHE_NAMESPACE
 CACHE_TTL_SECONDS = 300

@@ -10,51 +10,7 @@ from beanie import Document
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from gnews.clock import utcnow
-
-API_ORIGIN = "api"  # sources created through the API rather than declared by a plugin
-
-
-class Source(Document):
-    """An agency's RSS/Atom feed, with the health of its polling."""
-
-    origin: str = API_ORIGIN  # the declaring plugin's name, or "api"
-    slug: str
-    agency: str
-    name: str
-    feed_url: str
-    language: Literal["th", "en"] = "th"
-    provinces: list[str] = Field(default_factory=list)  # default provinces; empty = national
-    categories: list[str] = Field(default_factory=list)
-    poll_interval_minutes: int = 30
-    trusted: bool = False  # items are published at once instead of waiting for review
-    enabled: bool = True
-    declared: bool = True  # False once its plugin stops declaring it (then it is disabled)
-
-    # Polling state and health
-    next_poll_at: datetime = Field(default_factory=utcnow)
-    last_polled_at: datetime | None = None
-    last_success_at: datetime | None = None
-    last_error: str | None = None
-    last_error_kind: str | None = None
-    last_error_at: datetime | None = None
-    consecutive_failures: int = 0
-    last_warning: str | None = None  # e.g. malformed XML that could still be read
-    etag: str | None = None
-    last_modified: str | None = None
-    body_hash: str | None = None
-    item_count: int = 0
-
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
-
-    class Settings:
-        name = "sources"
-        indexes = [
-            IndexModel([("origin", ASCENDING), ("slug", ASCENDING)], unique=True),
-            IndexModel([("enabled", ASCENDING), ("next_poll_at", ASCENDING)]),
-            IndexModel([("agency", ASCENDING)]),
-        ]
+from gnews.core.clock import utcnow
 
 
 class ItemStatus(StrEnum):

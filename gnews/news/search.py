@@ -1,6 +1,6 @@
 """Thai-aware search over published news (``GET /api/v1/news?q=…``).
 
-Terms: the query becomes :func:`gnews.thai_text.query_terms` (Thai segmented with PyThaiNLP into
+Terms: the query becomes :func:`gnews.thai.text.query_terms` (Thai segmented with PyThaiNLP into
 the coarsest dictionary words, out-of-dictionary pieces into character clusters, Latin words
 casefolded, stopwords dropped); items carry ``search_terms`` made by ``index_terms`` at ingestion
 and on every edit. MongoDB's text index is not used: it cannot segment Thai.
@@ -43,11 +43,11 @@ from bson import ObjectId
 from bson.errors import InvalidId
 from pythainlp.corpus import thai_words
 
-from gnews.clock import as_utc
-from gnews.errors import FieldError
+from gnews.core.clock import as_utc
+from gnews.core.errors import FieldError
+from gnews.core.pagination import decode_cursor, encode_cursor
 from gnews.news.models import NewsItem
-from gnews.pagination import decode_cursor, encode_cursor
-from gnews.thai_text import query_terms
+from gnews.thai.text import query_terms
 
 CANDIDATES = 1000
 """Most full matches, and most partial matches, ranked for one query."""

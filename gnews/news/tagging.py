@@ -1,6 +1,6 @@
 """Province tagging of news items.
 
-The text gazetteer (:mod:`gnews.geotag`) is a built-in plugin implementing
+The text gazetteer (:mod:`gnews.geo.geotag`) is a built-in plugin implementing
 ``gnews_item_provinces`` like any agency plugin would. :func:`assign_provinces` combines, with a
 reason for each province: the source's default provinces, the text, and other plugins.
 """
@@ -11,12 +11,13 @@ import html
 
 import nh3
 
-from gnews.geotag import find_provinces
+from gnews.geo.geotag import find_provinces
+from gnews.geo.provinces import UnknownProvinceError, check_province_code
 from gnews.hookspecs import hookimpl
-from gnews.news.models import NewsItem, ProvinceTag, Source
+from gnews.news.models import NewsItem, ProvinceTag
 from gnews.plugins import PluginManager
-from gnews.provinces import UnknownProvinceError, check_province_code
-from gnews.thai_text import index_terms
+from gnews.sources.models import Source
+from gnews.thai.text import index_terms
 
 TEXT_TAGGER = "gnews.news.tagging"  # this module's name as a registered plugin
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from gnews.devices.models import Platform
+from gnews.geo.provinces import provinces_in_region
 from gnews.notifications.models import Audience
-from gnews.provinces import provinces_in_region
 
 LANGUAGES = ("th", "en")
 

@@ -29,7 +29,11 @@ from redis.asyncio import Redis
 
 from gnews.accounts.guards import BEARER, Principal, requires
 from gnews.accounts.models import Role
-from gnews.clock import UtcDateTime
+from gnews.core.clock import UtcDateTime
+from gnews.core.http_cache import encode, json_response
+from gnews.core.localisation import Language, choose_language, pick
+from gnews.core.pagination import Cursor, Limit, Page, check_limit
+from gnews.core.rate_limit import READS, rate_limited
 from gnews.devices.controllers import (
     DEVICE_SECRET,
     Agencies,
@@ -38,8 +42,7 @@ from gnews.devices.controllers import (
     provide_device,
 )
 from gnews.devices.models import Device, Platform
-from gnews.http_cache import encode, json_response
-from gnews.localisation import Language, choose_language, pick
+from gnews.geo.provinces import RegionCode, all_regions
 from gnews.notifications import service
 from gnews.notifications.models import (
     Audience,
@@ -48,9 +51,6 @@ from gnews.notifications.models import (
     NotificationStats,
     NotificationStatus,
 )
-from gnews.pagination import Cursor, Limit, Page, check_limit
-from gnews.provinces import RegionCode, all_regions
-from gnews.rate_limit import READS, rate_limited
 
 
 class InboxItemOut(BaseModel):

@@ -1,11 +1,11 @@
 """Documents of push notifications, their push batches, and each device's inbox.
 
 A :class:`Notification` is what staff send: texts, an :class:`Audience`, when to send it and
-until when, and live counters. The fan-out job (``workers/fanout.py``) cuts the matching
+until when, and live counters. The fan-out job (``workers/jobs/fanout.py``) cuts the matching
 devices into :class:`PushBatch` documents (at most 500 tokens, one platform and one language
-each); send jobs (``workers/delivery.py``) claim a batch with a lease, send it and write one
+each); send jobs (``workers/jobs/send.py``) claim a batch with a lease, send it and write one
 :class:`InboxEntry` per device reached. The rules of those state changes are in
-:mod:`gnews.notifications.delivery`; ``docs/operations.md`` tells the whole story.
+:mod:`gnews.notifications.lifecycle`; ``docs/operations.md`` tells the whole story.
 
 nx-27017 notes: references are hex strings (equality on non-``_id`` ObjectIds never matches
 there). Counters change with ``$inc``. A notification and its batches are changed by many jobs
@@ -27,7 +27,7 @@ from beanie import Document
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from gnews.clock import utcnow
+from gnews.core.clock import utcnow
 
 
 class NotificationStatus(StrEnum):
@@ -204,7 +204,7 @@ class InboxEntry(Document):
         indexes = [
             IndexModel([("device_id", ASCENDING), ("notification_id", ASCENDING)], unique=True),
             IndexModel([("device_id", ASCENDING), ("created_at", DESCENDING)]),
-            IndexModel([("created_at", ASCENDING)]),  # retention (workers/retention.py)
+            IndexModel([("created_at", ASCENDING)]),  # retention (workers/jobs/retention.py)
         ]
 
 

@@ -20,7 +20,6 @@ that one open, and a later call fills in a missing ``opened_at``.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -31,17 +30,19 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from gnews import audit
 from gnews.accounts.guards import Principal
-from gnews.clock import utcnow
-from gnews.db import object_id, store_changes
+from gnews.audit import service as audit
+from gnews.core.clock import utcnow
+from gnews.core.errors import ConflictError, FieldError
+from gnews.core.pagination import page_by_id, page_by_time
+from gnews.core.persistence import object_id, store_changes
 from gnews.devices.models import Device
 from gnews.devices.service import check_agencies
-from gnews.errors import ConflictError, FieldError
 from gnews.jobs import FANOUT, enqueue, fanout_job_id
 from gnews.news.models import ItemStatus, NewsItem
-from gnews.notifications import delivery
+from gnews.notifications import lifecycle
 from gnews.notifications.audience import audience_platforms, device_filter
+from gnews.notifications.message import MAX_TTL_SECONDS, apns_payload, deep_link
 from gnews.notifications.models import (
     CANCELLABLE_STATUSES,
     Audience,
@@ -50,14 +51,14 @@ from gnews.notifications.models import (
     NotificationStatus,
     stats_field,
 )
-from gnews.pagination import page_by_id, page_by_time
+from gnews.specs import PushMessage
 
 log = structlog.get_logger(__name__)
 
 MAX_SCHEDULE_AHEAD = 30 * 86_400  # send_at at most 30 days ahead
 SEND_AT_SLACK = 60  # a send_at this much in the past is taken as "now" (clocks differ)
 DEFAULT_TTL = 86_400  # expires a day after send_at unless told otherwise
-MAX_TTL = delivery.MAX_TTL_SECONDS
+MAX_TTL = MAX_TTL_SECONDS
 MAX_PAYLOAD_BYTES = 3_800  # of texts and data: APNs refuses payloads over 4 KB
 
 
@@ -152,24 +153,23 @@ def _check_times(values: dict[str, Any], at: float) -> tuple[float, float]:
 
 
 def _check_payload(values: dict[str, Any]) -> None:
-    """422 naming ``data`` when texts and data would not fit an APNs payload (4 KB)."""
+    """422 naming ``data`` when texts and data would not fit an APNs payload (4 KB), measured
+    with the APNs transport's own payload builder on the largest message they can make."""
     for language in ("th", "en"):
-        payload = {
-            "aps": {
-                "alert": {
-                    "title": values.get(f"title_{language}") or values["title_th"],
-                    "body": values.get(f"body_{language}") or values["body_th"],
-                },
-                "sound": "default",
-                "mutable-content": 1,
-            },
-            **values.get("data", {}),
-            "notification_id": "0" * 24,
-            "news_item_id": values.get("news_item_id") or "",
-            "deep_link": values.get("deep_link") or "",
-            "image_url": values.get("image_url") or "",
-        }
-        size = len(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
+        data = dict(values.get("data", {}))
+        data["news_item_id"] = values.get("news_item_id") or ""
+        worst = PushMessage.model_construct(  # already validated: only measured
+            notification_id="0" * 24,
+            title=values.get(f"title_{language}") or values["title_th"],
+            body=values.get(f"body_{language}") or values["body_th"],
+            data=data,
+            image_url=values.get("image_url") or None,
+            deep_link=values.get("deep_link") or "",
+            ttl_seconds=0,
+        )
+        size = len(apns_payload(worst))
+        if values.get("image_url") is None:
+            size += len(',"mutable-content":1,"image_url":""')
         if size > MAX_PAYLOAD_BYTES:
             raise FieldError(
                 "data", f"texts and data take {size} bytes; at most {MAX_PAYLOAD_BYTES}"
@@ -223,7 +223,7 @@ async def create_notification(
     if item is not None:
         fields.update(
             news_item_id=str(item.id),
-            deep_link=delivery.deep_link(str(item.id)),
+            deep_link=deep_link(str(item.id)),
             agency=item.agency,
         )
     _check_payload(fields)
@@ -459,7 +459,7 @@ async def cancel(notification_id: str, principal: Principal) -> Notification:
     failed or expired."""
     notification = await notification_for(notification_id, principal)
     if notification.status in CANCELLABLE_STATUSES:
-        ended = await delivery.end(notification_id, NotificationStatus.CANCELLED)
+        ended = await lifecycle.end(notification_id, NotificationStatus.CANCELLED)
         if ended is not None:
             await audit.record(
                 principal,

@@ -21,12 +21,12 @@ Dates (:attr:`FeedEntry.published_at`), first usable candidate wins:
 
 1. the entry's ``published`` then ``updated`` date. feedparser's parse is used when the string
    carries an explicit zone (``+0700``, ``Z``, ``GMT`` ...); a zone-less string is read by
-   :func:`gnews.thai_dates.parse_thai_datetime` (Thai month names, Thai digits, BE years),
+   :func:`gnews.thai.dates.parse_thai_datetime` (Thai month names, Thai digits, BE years),
    falling back to feedparser's fields taken as Bangkok time (UTC+7), the only sensible
    reading for Thai agencies. Buddhist Era years that feedparser took literally (2557 ->
-   year 2557) are corrected with :func:`gnews.thai_dates.correct_buddhist_era`;
+   year 2557) are corrected with :func:`gnews.thai.dates.correct_buddhist_era`;
 2. a date expression in the title, then the summary, then the content text
-   (:func:`gnews.thai_dates.find_date_in_text`);
+   (:func:`gnews.thai.dates.find_date_in_text`);
 3. ``fetched_at`` with ``date_missing=True``.
 
 Every candidate is checked against the clock: a date more than :data:`FUTURE_TOLERANCE` (1 day)
@@ -53,7 +53,7 @@ from urllib.parse import urljoin
 
 import feedparser
 
-from gnews.thai_dates import correct_buddhist_era, find_date_in_text, parse_thai_datetime
+from gnews.thai.dates import correct_buddhist_era, find_date_in_text, parse_thai_datetime
 from workers.feeds.encoding import decode_feed
 from workers.feeds.sanitize import html_to_text, is_http_url, sanitize_html
 

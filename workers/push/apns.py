@@ -4,7 +4,7 @@ Why not ``aioapns``: it hard-codes Apple's host names and port 443 on its protoc
 emulator is reachable only by subclassing its internals or through an HTTP CONNECT proxy), has no
 per-request time-out, and hides the response headers (no Retry-After). Why not ``apns2``: it needs
 the abandoned ``hyper`` and does not import on Python >= 3.10. httpx speaks HTTP/2 but is slow
-with many requests in flight. So this is a small client on ``h2`` (:mod:`workers.push.http2`):
+with many requests in flight. So this is a small client on ``h2`` (:mod:`workers.push.http.http2`):
 the JWT is signed with PyJWT + cryptography and renewed every 50 minutes (Apple refuses tokens
 older than an hour and more than one new token per 20 minutes). See ``docs/push.md``.
 """
@@ -21,8 +21,9 @@ import jwt
 import structlog
 from hpack import NeverIndexedHeaderTuple
 
+from gnews.notifications.message import apns_payload
 from gnews.specs import PushMessage, PushOutcome
-from workers.push.http2 import Http2Error, Http2Pool
+from workers.push.http.http2 import Http2Error, Http2Pool
 from workers.push.retry import Attempt, PauseGate, RetryPolicy, deliver, parse_retry_after
 
 log = structlog.get_logger(__name__)
@@ -34,22 +35,6 @@ TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 INVALID_TOKEN_REASONS = frozenset(
     {"BadDeviceToken", "Unregistered", "ExpiredToken", "DeviceTokenNotForTopic"}
 )
-
-
-def build_payload(message: PushMessage) -> bytes:
-    """The APNs JSON payload (the same for every device of a batch)."""
-    alert = {"title": message.title}
-    if message.body:
-        alert["body"] = message.body
-    aps: dict[str, object] = {"alert": alert, "sound": "default"}
-    payload: dict[str, object] = {**message.data, "notification_id": message.notification_id}
-    if message.image_url:
-        aps["mutable-content"] = 1  # the app's service extension downloads the image
-        payload["image_url"] = str(message.image_url)
-    if message.deep_link:
-        payload["deep_link"] = message.deep_link
-    payload["aps"] = aps
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def classify(status: int, body: bytes, headers: dict[str, str]) -> Attempt:
@@ -130,7 +115,7 @@ class ApnsTransport:
         if not tokens:
             return []
         pool = self._client()
-        body = build_payload(message)
+        body = apns_payload(message)
         expiration = int(time.time()) + message.ttl_seconds if message.ttl_seconds else 0
         static_headers = [
             (b"apns-topic", self.topic.encode()),

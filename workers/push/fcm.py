@@ -1,5 +1,5 @@
 """Android push through FCM HTTP v1: firebase-admin's message model, encoder and credentials,
-sent with a lean HTTP/1.1 keep-alive client (:mod:`workers.push.http1`).
+sent with a lean HTTP/1.1 keep-alive client (:mod:`workers.push.http.http1`).
 
 Why not firebase-admin's own ``messaging.send_each_async``: it sends through httpx, which is slow
 with hundreds of requests in flight, and refreshes its access token with blocking calls inside
@@ -31,7 +31,7 @@ import structlog
 from firebase_admin import credentials, messaging
 
 from gnews.specs import PushMessage, PushOutcome
-from workers.push.http1 import Http1Error, Http1Pool
+from workers.push.http.http1 import Http1Error, Http1Pool
 from workers.push.retry import Attempt, PauseGate, RetryPolicy, deliver, parse_retry_after
 
 log = structlog.get_logger(__name__)

@@ -1,0 +1,1 @@
+"""Cross-cutting infrastructure: persistence, errors, logs, clock, pagination, caches, limits."""

@@ -1,0 +1,143 @@
+"""Keyset pagination with opaque cursors (never ``skip`` over large collections).
+
+A cursor encodes the sort key of the last item returned; the next page continues strictly after
+it, so items inserted meanwhile are neither repeated nor skipped.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from beanie import Document, PydanticObjectId
+from bson.errors import InvalidId
+from litestar.params import QueryParameter
+from pydantic import BaseModel
+
+from gnews.core.clock import as_utc
+from gnews.core.errors import FieldError
+
+T = TypeVar("T")
+D = TypeVar("D", bound=Document)
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+Cursor = Annotated[
+    str | None, QueryParameter(description="`next_cursor` of the previous page; omit for the first")
+]
+Limit = Annotated[int | None, QueryParameter(description="page size, 1..100 (default 20)")]
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of results; ``next_cursor`` is null on the last page."""
+
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def encode_cursor(values: list[Any]) -> str:
+    """An opaque cursor for the sort-key ``values`` of the last item of a page."""
+    raw = json.dumps(values, default=str, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> list[Any]:
+    """The sort-key values of a cursor; 422 naming ``cursor`` when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise FieldError("cursor", "not a cursor returned by this API") from None
+    if not isinstance(values, list):
+        raise FieldError("cursor", "not a cursor returned by this API")
+    return values
+
+
+def check_limit(limit: int | None) -> int:
+    """The page size asked for, within 1..MAX_LIMIT; 422 naming ``limit`` otherwise."""
+    if limit is None:
+        return DEFAULT_LIMIT
+    if not 1 <= limit <= MAX_LIMIT:
+        raise FieldError("limit", f"must be between 1 and {MAX_LIMIT}")
+    return limit
+
+
+def id_after(cursor: str | None, *, descending: bool = False) -> dict[str, Any]:
+    """A filter for documents after ``cursor`` when paging by ``_id``."""
+    if cursor is None:
+        return {}
+    values = decode_cursor(cursor)
+    try:
+        last_id = PydanticObjectId(values[0])
+    except (InvalidId, IndexError, TypeError):
+        raise FieldError("cursor", "not a cursor returned by this API") from None
+    return {"_id": {"$lt" if descending else "$gt": last_id}}
+
+
+async def page_by_id(
+    query, limit: int, *, descending: bool = False, cursor: str | None = None
+) -> tuple[list[Any], str | None]:
+    """Fetch one page of a beanie ``find`` query ordered by ``_id``.
+
+    ``query`` is a callable taking the extra ``_id`` filter and returning a beanie query.
+    """
+    documents = (
+        await query(id_after(cursor, descending=descending))
+        .sort([("_id", -1 if descending else 1)])
+        .limit(limit + 1)
+        .to_list()
+    )
+    next_cursor = encode_cursor([str(documents[limit - 1].id)]) if len(documents) > limit else None
+    return documents[:limit], next_cursor
+
+
+async def page_by_time(
+    document: type[D],
+    criteria: Mapping[str, Any],
+    field: str,
+    limit: int,
+    *,
+    descending: bool,
+    cursor: str | None = None,
+) -> tuple[list[D], str | None]:
+    """One page of ``document`` matching ``criteria``, ordered by ``field`` then ``_id``.
+
+    The cursor holds ``[field value (ISO 8601), id]`` of the last item; the next page continues
+    strictly after it (``field < v or (field == v and _id < id)`` when descending), so items
+    inserted between pages are neither repeated nor skipped, and no ``skip`` is used.
+    """
+    conditions: list[Mapping[str, Any]] = [criteria] if criteria else []
+    if cursor is not None:
+        values = decode_cursor(cursor)
+        try:
+            last_value = as_utc(datetime.fromisoformat(values[0]))
+            last_id = PydanticObjectId(values[1])
+        except (InvalidId, IndexError, TypeError, ValueError):
+            raise FieldError("cursor", "not a cursor returned by this API") from None
+        op = "$lt" if descending else "$gt"
+        conditions.append(
+            {"$or": [{field: {op: last_value}}, {field: last_value, "_id": {op: last_id}}]}
+        )
+    query: Mapping[str, Any] = {}
+    if len(conditions) == 1:
+        query = conditions[0]
+    elif conditions:
+        query = {"$and": conditions}
+    direction = -1 if descending else 1
+    documents = (
+        await document.find(query)
+        .sort([(field, direction), ("_id", direction)])
+        .limit(limit + 1)
+        .to_list()
+    )
+    next_cursor = None
+    if len(documents) > limit:
+        last = documents[limit - 1]
+        next_cursor = encode_cursor([as_utc(getattr(last, field)).isoformat(), str(last.id)])
+    return documents[:limit], next_cursor

@@ -1,0 +1,105 @@
+"""Both emulators together, with the development credentials: what ``gnews emulators`` and
+``gnews dev`` run, and what tests and benchmarks start in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from gnews.dev.emulators.apns import ApnsEmulator
+from gnews.dev.emulators.control import add_control_routes
+from gnews.dev.emulators.credentials import DevCredentials, dev_credentials
+from gnews.dev.emulators.faults import Faults
+from gnews.dev.emulators.fcm import FcmEmulator
+
+APNS_CERT_FILE = "apns-emulator-cert.pem"
+
+
+@dataclass
+class PushEmulators:
+    """The running FCM and APNs emulators and the credentials that work with them."""
+
+    fcm: FcmEmulator
+    apns: ApnsEmulator
+    credentials: DevCredentials
+
+    def env(self) -> dict[str, str]:
+        """The GNEWS_* variables pointing the transports at these emulators."""
+        return self.credentials.env(self.fcm.url, self.apns.url)
+
+    async def stop(self) -> None:
+        """Stop both."""
+        await self.apns.stop()
+        await self.fcm.stop()
+
+
+async def start_emulators(
+    credentials_dir: Path,
+    *,
+    host: str = "127.0.0.1",
+    fcm_port: int = 0,
+    apns_port: int = 0,
+    apns_tls: bool = False,
+    faults: Faults | None = None,
+) -> PushEmulators:
+    """Start both emulators (free ports when 0) and write/reuse credentials in ``credentials_dir``.
+
+    The credentials are written before the APNs port listens, so a supervisor that waits for
+    both ports finds the files. ``faults`` is copied to each emulator.
+    """
+    credentials_dir = credentials_dir.resolve()
+    fcm = FcmEmulator(host=host, port=fcm_port, faults=_copy(faults))
+    apns = ApnsEmulator(host=host, port=apns_port, tls=apns_tls, faults=_copy(faults))
+    add_control_routes(fcm.app, apns.name, apns)  # one HTTP control API for both
+    await fcm.start()
+    credentials = dev_credentials(credentials_dir, fcm.token_uri)
+    fcm.trust(credentials.client_email, credentials.service_account_public_key())
+    apns.topic = credentials.apns_topic
+    apns.trust(credentials.apns_key_id, credentials.apns_team_id, credentials.apns_public_key())
+    if apns.certificate_pem is not None:  # for clients to trust (TLS mode)
+        (credentials_dir / APNS_CERT_FILE).write_bytes(apns.certificate_pem)
+    try:
+        await apns.start()
+    except BaseException:
+        await fcm.stop()
+        raise
+    return PushEmulators(fcm, apns, credentials)
+
+
+def _copy(faults: Faults | None) -> Faults:
+    if faults is None:
+        return Faults()
+    copy = Faults()
+    copy.update(faults.as_json())
+    return copy
+
+
+def run_emulators(credentials_dir: Path, **options: object) -> None:
+    """Run both emulators until SIGINT/SIGTERM, printing how to point the transports at them."""
+
+    async def main() -> None:
+        emulators = await start_emulators(credentials_dir, **options)  # type: ignore[arg-type]
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        control = f"{emulators.fcm.url}/_emulator"
+        print(f"FCM emulator:  {emulators.fcm.url}  (HTTP/1.1, OAuth2 token endpoint /token)")
+        print(f"APNs emulator: {emulators.apns.url}  (HTTP/2)")
+        if emulators.apns.tls:
+            print(f"APNs certificate (self-signed): {credentials_dir / APNS_CERT_FILE}")
+        print(f"Received:      {control}/fcm/received  {control}/apns/received")
+        print("Point the transports at them with:")
+        for name, value in emulators.env().items():
+            print(f"export {name}={value}")
+        print("Press Ctrl-C to stop.", flush=True)
+        try:
+            await stop.wait()
+        finally:
+            await emulators.stop()
+        print("emulators stopped", file=sys.stderr, flush=True)
+
+    asyncio.run(main())

@@ -1,0 +1,1 @@
+"""Thailand's geography: the 77 provinces, six regions, and the gazetteer that tags text."""

@@ -1,0 +1,92 @@
+"""What the staff API takes and shows of news items, and the shared field types of news."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from gnews.core.clock import UtcDateTime
+from gnews.core.schemas import NoNullsPatch
+from gnews.geo.provinces import ProvinceCode
+from gnews.news.models import ItemStatus, NewsItem, ProvinceTag
+
+Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Categories = Annotated[list[Category], Field(max_length=20)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class ItemOut(BaseModel):
+    """A news item as editors see it (everything but its search terms)."""
+
+    id: str
+    source_id: str
+    source_slug: str
+    agency: str
+    key: str
+    title: str
+    summary: str
+    content_html: str
+    link: str | None
+    image_url: str | None
+    author: str | None
+    language: str
+    categories: list[str]
+    published_at: UtcDateTime
+    date_missing: bool
+    feed_updated_at: UtcDateTime | None
+    content_hash: str
+    provinces: list[str]
+    province_tags: list[ProvinceTag]
+    status: ItemStatus
+    rejection_reason: str | None
+    edited_fields: list[str]
+    featured_until: UtcDateTime | None
+    pinned_until: UtcDateTime | None
+    breaking: bool
+    reviewed_by: str | None
+    reviewed_at: UtcDateTime | None
+    fetched_at: UtcDateTime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+
+    @classmethod
+    def of(cls, item: NewsItem) -> ItemOut:
+        """Convert a stored item."""
+        return cls(id=str(item.id), **item.model_dump(include=set(cls.model_fields) - {"id"}))
+
+
+class ReasonIn(BaseModel):
+    """Why an item is rejected or withdrawn (shown to the agency)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reason
+
+
+class UntilIn(BaseModel):
+    """Until when (timezone-aware, in the future, at most 30 days ahead)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    until: AwareDatetime = Field(examples=["2026-12-01T00:00:00+07:00"])
+
+
+class ItemPatch(NoNullsPatch):
+    """An editor's corrections; every field sent is kept over later re-polls of the feed."""
+
+    title: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+        | None
+    ) = None
+    summary: str | None = Field(None, max_length=2000)
+    categories: Categories | None = None
+    provinces: list[ProvinceCode] | None = Field(None, description="empty means national")
+
+
+class CategoryOut(BaseModel):
+    """A category citizens can follow."""
+
+    code: str
+    name_th: str
+    name_en: str

@@ -1,0 +1,237 @@
+"""Curating news items: the rules behind ``gnews.news.controllers``.
+
+News items move between statuses (:data:`TRANSITIONS`); only published items reach citizens and
+only they may be featured, pinned or marked breaking. Every change is written with a conditional
+``$set`` (the item must still have the status it was checked against, so two editors acting at
+once cannot both succeed) and recorded in the audit log with the changed fields before and after.
+A change to an item that is or was published also invalidates the public news cache (Redis
+namespace :data:`CACHE_NAMESPACE`, see :mod:`gnews.news.feed`) when a ``redis`` client is given.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypeVar
+
+from beanie import Document
+from beanie.exceptions import DocumentNotFound
+from litestar.exceptions import NotFoundException
+from redis.asyncio import Redis
+
+from gnews.accounts.guards import Principal
+from gnews.audit import service as audit
+from gnews.core.clock import as_utc, utcnow
+from gnews.core.errors import ConflictError
+from gnews.core.highlights import check_until
+from gnews.core.http_cache import invalidate
+from gnews.core.persistence import object_id
+from gnews.news.models import ItemStatus, NewsItem, ProvinceTag
+from gnews.news.tagging import item_text
+from gnews.thai.text import index_terms
+
+D = TypeVar("D", bound=Document)
+
+CACHE_NAMESPACE = "news"
+"""The Redis response-cache namespace of the public news (``gnews.core.http_cache``)."""
+
+# -- lookups ------------------------------------------------------------------------------------
+
+
+async def item_or_404(item_id: str) -> NewsItem:
+    """The news item with this id, or 404 (also for a malformed id)."""
+    oid = object_id(item_id)
+    item = await NewsItem.get(oid) if oid is not None else None
+    if item is None:
+        raise NotFoundException("no such news item")
+    return item
+
+
+async def published_item_or_404(item_id: str) -> NewsItem:
+    """A published news item, or 404: unpublished items do not exist for the public."""
+    item = await item_or_404(item_id)
+    if item.status is not ItemStatus.PUBLISHED:
+        raise NotFoundException("no such news item")
+    return item
+
+
+# -- news items: search terms -------------------------------------------------------------------
+
+
+def item_search_terms(item: NewsItem, title: str, summary: str) -> list[str]:
+    """Search terms of ``item`` with an edited ``title`` / ``summary``.
+
+    Computed exactly as ingestion computes them (``index_terms(item_text(item))``: title, summary
+    and the text of the stored content), so the old title's and summary's terms stop matching
+    while the content stays searchable. Ingestion's :func:`~gnews.news.tagging.item_text` is in
+    ``gnews``, so the API needs nothing from ``workers``.
+    """
+    return index_terms(item_text(item.model_copy(update={"title": title, "summary": summary})))
+
+
+# -- news items: changes --------------------------------------------------------------------------
+
+TRANSITIONS: dict[str, tuple[frozenset[ItemStatus], ItemStatus]] = {
+    "approve": (
+        frozenset({ItemStatus.PENDING, ItemStatus.REJECTED, ItemStatus.WITHDRAWN}),
+        ItemStatus.PUBLISHED,
+    ),
+    "reject": (frozenset({ItemStatus.PENDING, ItemStatus.PUBLISHED}), ItemStatus.REJECTED),
+    "withdraw": (frozenset({ItemStatus.PUBLISHED}), ItemStatus.WITHDRAWN),
+}
+
+# Bookkeeping fields: written with a change but left out of its audit entry (which has the actor
+# and the time itself).
+_UNAUDITED = frozenset({"updated_at", "reviewed_by", "reviewed_at", "search_terms"})
+
+
+def _stored(value: Any) -> Any:
+    """``value`` as it is stored and audited (models as dicts, enums as their values)."""
+    if isinstance(value, list):
+        return [_stored(v) for v in value]
+    if isinstance(value, ProvinceTag):
+        return value.model_dump()
+    if isinstance(value, ItemStatus):
+        return value.value
+    if isinstance(value, datetime):
+        return as_utc(value)
+    return value
+
+
+async def _change_item(
+    item: NewsItem,
+    action: str,
+    updates: dict[str, Any],
+    principal: Principal,
+    redis: Redis | None = None,
+) -> NewsItem:
+    """Store ``updates`` to ``item`` if it still has the status it was read with (else 409), and
+    audit the fields that changed. Nothing is written or audited when nothing would change.
+    When the item is or was published, the public news cache is invalidated (``redis`` given).
+
+    The whole document is replaced, as :func:`gnews.core.persistence.store_changes` does
+    (``$set`` would store dates as strings on the embedded server), but only where ``status`` is
+    still the one the rules were checked against: of two editors acting at once, one gets 409.
+    """
+    changed = [
+        key for key, value in updates.items() if _stored(getattr(item, key)) != _stored(value)
+    ]
+    audited = [key for key in changed if key not in _UNAUDITED]
+    if not audited:
+        return item
+    before = {key: _stored(getattr(item, key)) for key in audited}
+    read_status = item.status.value
+    for key, value in updates.items():
+        setattr(item, key, value)
+    item.updated_at = utcnow()
+    try:
+        await NewsItem.find_one({"_id": item.id, "status": read_status}).replace_one(item)
+    except DocumentNotFound:
+        raise ConflictError("the item changed meanwhile; reload it and try again") from None
+    after = {key: _stored(getattr(item, key)) for key in audited}
+    await audit.record(
+        principal, f"news.{action}", "news_item", str(item.id), before=before, after=after
+    )
+    public = ItemStatus.PUBLISHED.value in (read_status, item.status.value)
+    if redis is not None and public:
+        await invalidate(redis, CACHE_NAMESPACE)
+    return item
+
+
+def _off_air() -> dict[str, Any]:
+    # An item leaving "published" loses its highlights, so re-approving it later does not bring
+    # back a stale feature, pin or breaking push.
+    return {"featured_until": None, "pinned_until": None, "breaking": False}
+
+
+async def transition(
+    item: NewsItem,
+    action: str,
+    principal: Principal,
+    reason: str | None = None,
+    *,
+    redis: Redis | None = None,
+) -> NewsItem:
+    """Approve, reject or withdraw ``item``; 409 from a status the action does not apply to."""
+    sources, target = TRANSITIONS[action]
+    if item.status not in sources:
+        allowed = ", ".join(sorted(s.value for s in sources))
+        raise ConflictError(f"cannot {action} an item that is {item.status.value} (only {allowed})")
+    updates: dict[str, Any] = {
+        "status": target,
+        "rejection_reason": reason,
+        "reviewed_by": principal.id,
+        "reviewed_at": utcnow(),
+    }
+    if target is not ItemStatus.PUBLISHED:
+        updates.update(_off_air())
+    return await _change_item(item, action, updates, principal, redis)
+
+
+async def edit_item(
+    item: NewsItem, changes: dict[str, Any], principal: Principal, *, redis: Redis | None = None
+) -> NewsItem:
+    """An editor's corrections (title, summary, categories, provinces; only the fields sent).
+
+    Every field sent joins ``edited_fields``, so re-polls of the feed never overwrite it, with
+    what is derived from it: ``province_tags`` with ``provinces``, ``search_terms`` with
+    ``title`` or ``summary``. New provinces replace the tags with ``editor`` tags naming the
+    editor; an empty list makes the item national. A new title or summary recomputes the search
+    terms (:func:`item_search_terms`).
+    """
+    if not changes:
+        return item
+    updates: dict[str, Any] = {}
+    for field in ("title", "summary", "categories"):
+        if field in changes:
+            updates[field] = changes[field]
+    if "provinces" in changes:
+        codes = list(dict.fromkeys(changes["provinces"]))
+        updates["provinces"] = codes
+        updates["province_tags"] = [
+            ProvinceTag(code=code, reason="editor", detail=principal.id) for code in codes
+        ]
+    edited = [*item.edited_fields, *changes]
+    if "provinces" in changes:
+        edited.append("province_tags")
+    if "title" in changes or "summary" in changes:
+        updates["search_terms"] = item_search_terms(
+            item, changes.get("title", item.title), changes.get("summary", item.summary)
+        )
+        edited.append("search_terms")
+    updates["edited_fields"] = list(dict.fromkeys(edited))
+    return await _change_item(item, "edit", updates, principal, redis)
+
+
+def _require_published(item: NewsItem, what: str) -> None:
+    if item.status is not ItemStatus.PUBLISHED:
+        raise ConflictError(f"only published items may be {what}; this one is {item.status.value}")
+
+
+HIGHLIGHTS = {"feature": "featured_until", "pin": "pinned_until"}
+
+
+async def highlight(
+    item: NewsItem,
+    action: str,
+    until: datetime | None,
+    principal: Principal,
+    *,
+    redis: Redis | None = None,
+) -> NewsItem:
+    """Feature or pin ``item`` until ``until`` (published items only), or stop (``None``)."""
+    field = HIGHLIGHTS[action]
+    if until is None:
+        return await _change_item(item, f"un{action}", {field: None}, principal, redis)
+    until = check_until(until)
+    _require_published(item, "featured" if action == "feature" else "pinned")
+    return await _change_item(item, action, {field: until}, principal, redis)
+
+
+async def set_breaking(
+    item: NewsItem, breaking: bool, principal: Principal, *, redis: Redis | None = None
+) -> NewsItem:
+    """Mark ``item`` as breaking news (published items only), or stop."""
+    if breaking:
+        _require_published(item, "marked breaking")
+    action = "breaking" if breaking else "unbreaking"
+    return await _change_item(item, action, {"breaking": breaking}, principal, redis)

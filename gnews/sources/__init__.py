@@ -1,0 +1,1 @@
+"""News sources: agencies' RSS/Atom feeds, who manages them, their polling health, plugin sync."""

@@ -1,0 +1,99 @@
+"""Managing sources: who may see and change which feed, and what a change does to its polling.
+
+Staff (admins, editors) manage every source, an agency's principals (its users and API keys) only
+their agency's; another agency's source is "not found". A plugin-declared source (``origin`` is
+the plugin's name) has its feed fields owned by the plugin, which re-syncs them at start-up, so
+only ``enabled`` and ``trusted`` may change through the API.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+
+from gnews.accounts.guards import Principal
+from gnews.agencies.models import agency_exists
+from gnews.audit import service as audit
+from gnews.core.clock import as_utc, utcnow
+from gnews.core.errors import ConflictError, FieldError
+from gnews.core.persistence import object_id, store_changes
+from gnews.sources.models import API_ORIGIN, Source
+
+
+async def source_for(source_id: str, principal: Principal) -> Source:
+    """The source with this id if ``principal`` may see it; 404 otherwise (also for a malformed
+    id and for another agency's source, whose existence stays private)."""
+    oid = object_id(source_id)
+    source = await Source.get(oid) if oid is not None else None
+    if source is None or not may_manage(principal, source.agency):
+        raise NotFoundException("no such source")
+    return source
+
+
+def may_manage(principal: Principal, agency: str) -> bool:
+    """Staff manage every agency's sources; an agency's principals only their own."""
+    return principal.is_staff or principal.acts_for(agency)
+
+
+PLUGIN_MUTABLE_FIELDS = frozenset({"enabled", "trusted"})
+
+
+async def create_source(values: dict[str, Any], principal: Principal) -> Source:
+    """Create an API-origin source from validated ``values`` (JSON-compatible)."""
+    agency = values["agency"]
+    if not principal.is_staff and not principal.acts_for(agency):
+        raise FieldError("agency", "not your agency")
+    if not await agency_exists(agency):
+        raise FieldError("agency", f"no active agency {agency!r}")
+    if values.get("trusted") and not principal.is_staff:
+        raise PermissionDeniedException("only EGA staff may mark a source trusted")
+    if await Source.find_one({"origin": API_ORIGIN, "slug": values["slug"]}):
+        raise ConflictError(f"source {values['slug']!r} already exists")
+    source = await Source(origin=API_ORIGIN, **values).insert()
+    await audit.record(principal, "source.create", "source", str(source.id), after=values)
+    return source
+
+
+async def update_source(source: Source, changes: dict[str, Any], principal: Principal) -> Source:
+    """Apply ``changes`` (validated, JSON-compatible, only the fields sent) to ``source``.
+
+    Plugin-declared sources only take ``enabled`` and ``trusted``; a source its plugin no longer
+    declares cannot be re-enabled (409). Changing ``trusted`` is for staff only (403). Enabling a
+    source, changing its feed URL or shortening its interval brings its next poll forward; a new
+    feed URL also forgets the conditional-request state (ETag, Last-Modified, body hash) of the
+    old one.
+    """
+    if source.origin != API_ORIGIN:
+        owned = [field for field in changes if field not in PLUGIN_MUTABLE_FIELDS]
+        if owned:
+            message = f"declared by plugin {source.origin}; change it in the plugin"
+            raise FieldError.many(dict.fromkeys(owned, message))
+    if "trusted" in changes and changes["trusted"] != source.trusted and not principal.is_staff:
+        raise PermissionDeniedException("only EGA staff may change whether a source is trusted")
+    if changes.get("enabled") and not source.enabled and not source.declared:
+        raise ConflictError(
+            f"source {source.slug!r} is no longer declared by plugin {source.origin}; "
+            "it cannot be enabled"
+        )
+    changed = {key: value for key, value in changes.items() if getattr(source, key) != value}
+    if not changed:
+        return source
+    before = {key: getattr(source, key) for key in changed}
+    now = utcnow()
+    updates: dict[str, Any] = {**changed, "updated_at": now}
+    if "feed_url" in changed:
+        updates.update(etag=None, last_modified=None, body_hash=None, next_poll_at=now)
+    if changed.get("enabled"):
+        updates["next_poll_at"] = now
+    if "poll_interval_minutes" in changed and "next_poll_at" not in updates:
+        due = as_utc(source.last_polled_at or now) + timedelta(
+            minutes=changed["poll_interval_minutes"]
+        )
+        updates["next_poll_at"] = min(as_utc(source.next_poll_at), max(due, now))
+    await store_changes(source, updates)
+    await audit.record(
+        principal, "source.update", "source", str(source.id), before=before, after=changed
+    )
+    return source

@@ -1,0 +1,1 @@
+"""The arq jobs: feed polling (ingest), push fan-out, sending, the reconciler and retention."""
