@@ -85,11 +85,11 @@ async def sync_plugin_listings(
     """
     report = ListingSyncReport()
     failures_before = len(plugins.failures)
-    results = plugins.call_each(HOOK)
+    results = plugins.answers(plugins.hook.gnews_app_listings)
     raised = plugins.failed_plugins(since=failures_before)
     declared: set[tuple[str, str]] = set()
     for result in results:
-        for item in result.value:
+        for item in plugins.iterate(result, HOOK):
             try:
                 values = _validated(item)
             except ValidationError as error:

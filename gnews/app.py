@@ -7,6 +7,7 @@ controllers of G-News and GAC, error handling, logging and the OpenAPI docs (``/
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -147,7 +148,9 @@ def _lifespan(settings: Settings, plugins: PluginManager):
         retry = await init_documents(
             state.mongo_client, settings.mongodb_db, document_models(), on_database_ready
         )
-        await plugins.call_each_async("gnews_startup", app=app)
+        for started in plugins.hook.gnews_startup(app=app):
+            if inspect.isawaitable(started):  # an async implementation (guarded: never raises)
+                await started
         # Thai dictionaries for search, built off the event loop rather than on the first query.
         warming = asyncio.create_task(asyncio.to_thread(warm_up))
         try:
@@ -177,7 +180,9 @@ def create_app(
         )
     if setup_logging:
         configure_logging(json=settings.json_logs, level=settings.log_level)
-    plugins = plugins or build_plugin_manager(settings.plugins, disabled=settings.disabled_plugins)
+    plugins = plugins or build_plugin_manager(
+        settings.plugins, disabled=settings.disabled_plugins, trace=settings.trace_plugins
+    )
     return Litestar(
         route_handlers=route_handlers(),
         lifespan=[_lifespan(settings, plugins)],

@@ -189,11 +189,9 @@ def emulators(
 def plugins(as_json: bool) -> None:
     """List loaded plugins, their versions and the hooks each implements."""
     from gnews.plugins import build_plugin_manager
-    from workers.push import register_builtin_transports
 
     settings = _settings()
     manager = build_plugin_manager(settings.plugins, disabled=settings.disabled_plugins)
-    register_builtin_transports(manager)  # the worker's built-in plugin (FCM and APNs)
     infos = manager.describe()
     if as_json:
         click.echo(
@@ -310,7 +308,9 @@ def sources_poll(slugs: tuple[str, ...], poll_all: bool, concurrency: int) -> No
     if not slugs and not poll_all:
         _fail("name the sources to poll (their slugs), or use --all")
     settings = _settings()
-    plugins = build_plugin_manager(settings.plugins, disabled=settings.disabled_plugins)
+    plugins = build_plugin_manager(
+        settings.plugins, disabled=settings.disabled_plugins, trace=settings.trace_plugins
+    )
 
     async def run(redis: Redis | None) -> bool:
         # The API's response cache is invalidated as the API itself would (new items, listings).

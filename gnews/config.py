@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     # notifications (the notification and its stats are always kept) and inbox entries.
     push_batch_retention_days: int = Field(30, ge=0, le=3650)
     inbox_retention_days: int = Field(90, ge=0, le=3650)
+    # Log every plugin hook call: plugin, arguments, duration (gnews/plugins.py, docs/plugins.md).
+    trace_plugins: bool = False
 
     _split_lists = field_validator(
         "plugins", "disabled_plugins", "cors_origins", "trusted_proxies", mode="before"

@@ -3,23 +3,32 @@ an example for each.
 
 A plugin is a module (or object) with functions decorated by :data:`hookimpl`, registered
 through the ``gnews`` entry-point group or named in ``GNEWS_PLUGINS``. It may import this module
-and :mod:`gnews.specs`, nothing else of G-News.
+and :mod:`gnews.specs`, nothing else of G-News; this module imports nothing of G-News but the
+spec types. Hooks are called through pluggy: ``@hookimpl(wrapper=True)``, ``tryfirst``,
+``trylast`` and ``firstresult`` hooks behave as pluggy documents.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Iterable
 
 import pluggy
 
 from gnews.specs import (
     AgencySpec,
     AppListingSpec,
+    NewsItemDraft,
+    NewsItemView,
     NewsSourceSpec,
+    NewsSourceView,
+    PluginConfig,
+    PluginConfigError,
     PushMessage,
     PushOutcome,
+    PushSettings,
     PushTransport,
+    StartedApp,
+    plugin_config,
 )
 
 PROJECT = "gnews"
@@ -29,47 +38,55 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 __all__ = [
     "AgencySpec",
     "AppListingSpec",
+    "NewsItemDraft",
+    "NewsItemView",
     "NewsSourceSpec",
+    "NewsSourceView",
+    "PluginConfig",
+    "PluginConfigError",
     "PushMessage",
     "PushOutcome",
+    "PushSettings",
     "PushTransport",
+    "StartedApp",
     "hookimpl",
     "hookspec",
+    "plugin_config",
 ]
 
 
 @hookspec
-def gnews_agencies() -> Iterable[AgencySpec]:
+def gnews_agencies() -> Iterable[AgencySpec] | None:
     """Return the agencies this plugin speaks for; created at start-up if missing."""
 
 
 @hookspec
-def gnews_news_sources() -> Iterable[NewsSourceSpec]:
+def gnews_news_sources() -> Iterable[NewsSourceSpec] | None:
     """Return the news feeds this plugin contributes; upserted at start-up by (plugin, slug)."""
 
 
 @hookspec
-def gnews_app_listings() -> Iterable[AppListingSpec]:
+def gnews_app_listings() -> Iterable[AppListingSpec] | None:
     """Return the GAC app listings this plugin contributes; upserted at start-up by slug."""
 
 
 @hookspec
-def gnews_process_item(item: Any, source: Any) -> bool | None:
+def gnews_process_item(item: NewsItemDraft, source: NewsSourceView) -> bool | None:
     """Modify an ingested news item in place; return False to drop it (None keeps it)."""
 
 
 @hookspec
-def gnews_item_provinces(item: Any) -> Iterable[str] | None:
+def gnews_item_provinces(item: NewsItemView) -> Iterable[str] | None:
     """Return ISO 3166-2:TH codes (e.g. "TH-60") of provinces the item concerns, or None."""
 
 
 @hookspec
-def gnews_startup(app: Any) -> None:
+def gnews_startup(app: StartedApp) -> Awaitable[None] | None:
     """Called once when the API has started, with the Litestar app; may be a coroutine."""
 
 
 @hookspec
-def gnews_push_transports(settings: Any) -> Iterable[PushTransport] | None:
+def gnews_push_transports(settings: PushSettings) -> Iterable[PushTransport] | None:
     """Return push transports (see :class:`gnews.specs.PushTransport`) for the worker to send with.
 
     Called once at worker start-up with the settings. One transport per ``platform``: the first

@@ -1,9 +1,17 @@
-"""The plugin manager: entry points of group ``gnews``, modules named in ``GNEWS_PLUGINS`` and
-the built-in plugins, all registered through the same hooks.
+"""The plugin manager: the default plugins, entry points of group ``gnews`` and modules named in
+``GNEWS_PLUGINS``, all registered one way and called through pluggy (``manager.hook.<name>``).
 
-A plugin that fails to import or to register is logged with its name and skipped; a hook
-implementation that raises is logged with its plugin's name and skipped for that call
-(:func:`call_each`). Neither takes the service down.
+Per-plugin isolation: every implementation is wrapped when it is registered (:func:`_guard`), so
+one that raises is logged with its plugin's name and hook, recorded in
+:attr:`PluginManager.failures`, and counts as "no answer" (None) while the others still answer;
+a hook wrapper that raises is skipped as if it were not there. Otherwise pluggy's rules hold as
+documented: ``wrapper=True`` (and old-style ``hookwrapper=True``) implementations wrap the call
+and may change its result, ``firstresult`` hooks stop at the first answer that is not None,
+``tryfirst``/``trylast`` order the calls. An ``async def`` implementation's answer is a
+coroutine, itself guarded: the caller awaits it (``gnews_startup``).
+
+``GNEWS_TRACE_PLUGINS=1`` logs every hook call and every implementation's part in it, with the
+plugin, a short summary of the arguments and the duration.
 """
 
 from __future__ import annotations
@@ -11,7 +19,10 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import inspect
-from collections.abc import Iterable
+import reprlib
+import time
+from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, TypeVar
@@ -27,8 +38,18 @@ log = structlog.get_logger(__name__)
 ENTRY_POINT_GROUP = "gnews"
 S = TypeVar("S", bound=BaseModel)
 
-# Core behaviour that is itself written as plugins (dogfooding: no private back door).
-DEFAULT_PLUGINS: tuple[str, ...] = ("gnews.news.tagging",)
+DEFAULT_PLUGINS: tuple[str, ...] = ("gnews.news.tagging", "workers.push.builtin")
+"""Core behaviour written as plugins, registered through the same hooks as any agency's
+(dogfooding: the core has no private back door), with origin ``built-in``: the province tagger
+(``gnews_item_provinces``) and the FCM and APNs transports (``gnews_push_transports``).
+
+They are dotted module paths, imported by :func:`build_plugin_manager` when a manager is built,
+not at import time of this module: ``gnews`` may not import ``workers`` at module level (the
+package rules in DESIGN.md), and a path keeps the one list of built-in plugins here while the
+transports stay with the worker code they need. Their heavy dependencies (the FCM and APNs
+clients) are imported inside the hook, so the API loading ``workers.push.builtin`` costs little.
+Each can be switched off with ``GNEWS_DISABLED_PLUGINS`` like any plugin.
+"""
 
 
 @dataclass(slots=True)
@@ -52,20 +73,72 @@ class PluginInfo:
 
 @dataclass(slots=True)
 class HookResult:
-    """One implementation's answer to a hook call."""
+    """One answer to a hook call and the plugin that gave it."""
 
     plugin: str
     value: Any
 
 
-class PluginManager(pluggy.PluginManager):
-    """pluggy's manager plus bookkeeping of where each plugin came from and what failed."""
+@dataclass(slots=True)
+class _Answering:
+    """Who answered during one :meth:`PluginManager.answers` call."""
 
-    def __init__(self) -> None:
+    hook: str
+    answers: list[tuple[str, object]] = field(default_factory=list)
+    wrappers: list[str] = field(default_factory=list)  # in the order they finished
+
+
+_answering: ContextVar[_Answering | None] = ContextVar("gnews_plugin_answering", default=None)
+
+_short = reprlib.Repr()
+_short.maxstring = 40
+_short.maxother = 40
+_short.maxlist = _short.maxdict = 3
+_IDENTIFYING = ("slug", "key", "code", "platform", "notification_id")
+
+
+def summarise_arguments(names: Sequence[str], values: Sequence[object]) -> str:
+    """A short one-line summary of hook arguments for the trace: ``item=NewsItem(key='…')``."""
+    pairs = zip(names, values, strict=False)
+    return " ".join(f"{name}={_summarise(value)}" for name, value in pairs)
+
+
+def _summarise(value: object) -> str:
+    if value is None or isinstance(value, (str, int, float, bool, list, tuple, dict, set)):
+        return _short.repr(value)
+    for attribute in _IDENTIFYING:
+        identifier = getattr(value, attribute, None)
+        if isinstance(identifier, str):
+            return f"{type(value).__name__}({attribute}={_short.repr(identifier)})"
+    return type(value).__name__
+
+
+class PluginManager(pluggy.PluginManager):
+    """pluggy's manager, with each implementation guarded, and bookkeeping of where each plugin
+    came from and what failed."""
+
+    def __init__(self, *, trace: bool = False) -> None:
         super().__init__(hookspecs.PROJECT)
         self.add_hookspecs(hookspecs)
         self.origins: dict[str, tuple[str, str | None]] = {}
         self.failures: list[PluginFailure] = []
+        self.tracing = False
+        self._untrace: Callable[[], None] | None = None
+        self.set_tracing(trace)
+
+    # --- registration ---------------------------------------------------------------------------
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        """Register ``plugin`` as pluggy does, then guard each of its implementations."""
+        registered = super().register(plugin, name)
+        if registered is not None:
+            for caller in self.get_hookcallers(plugin) or []:
+                for impl in caller.get_hookimpls():
+                    if impl.plugin is plugin:
+                        # HookImpl.function is Final for pluggy's typing only; replacing it is
+                        # how the guard sits between pluggy's call loop and the plugin.
+                        setattr(impl, "function", _guard(self, impl, caller.name))  # noqa: B010
+        return registered
 
     def register_safely(
         self, plugin: object, name: str, origin: str, version: str | None = None
@@ -100,6 +173,8 @@ class PluginManager(pluggy.PluginManager):
                 continue
             self.register_safely(plugin, entry_point.name, "entry point", version)
 
+    # --- failures -------------------------------------------------------------------------------
+
     def record_failure(self, name: str, error: BaseException, hook: str | None = None) -> None:
         """Log and keep a plugin failure (shown by `gnews plugins` and in the logs)."""
         message = f"{type(error).__name__}: {error}"
@@ -129,52 +204,287 @@ class PluginManager(pluggy.PluginManager):
             infos.append(PluginInfo(name, version, origin, hooks))
         return sorted(infos, key=lambda info: (info.origin != "entry point", info.name))
 
-    def call_each(self, hook_name: str, **kwargs: Any) -> list[HookResult]:
-        """Call each implementation of a hook in turn; one that raises is logged and skipped.
+    # --- calling hooks --------------------------------------------------------------------------
 
-        Results come in pluggy's order (last registered first, honouring tryfirst/trylast);
-        None answers are left out.
+    def answers(self, hook: pluggy.HookCaller, **kwargs: Any) -> list[HookResult]:
+        """Call ``hook`` (``manager.hook.<name>``) through pluggy and say who gave each answer.
+
+        The answers are pluggy's result, in pluggy's order (last registered first, honouring
+        tryfirst/trylast, wrappers and ``firstresult``), without Nones. Each is attributed to
+        the implementation that returned it; an answer a wrapper put in the result is
+        attributed to the outermost wrapper (the one that handed the result back).
         """
+        answering = _Answering(hook.name)
+        token = _answering.set(answering)
+        try:
+            outcome = hook(**kwargs)
+        finally:
+            _answering.reset(token)
+        spec = hook.spec
+        if spec is not None and spec.opts.get("firstresult"):
+            values: list[object] = [] if outcome is None else [outcome]
+        else:
+            values = list(outcome)
+        unclaimed = list(answering.answers)
+        outermost_wrapper = answering.wrappers[-1] if answering.wrappers else "(unknown)"
         results = []
-        for impl in reversed(getattr(self.hook, hook_name).get_hookimpls()):
-            try:
-                value = impl.function(*(kwargs[name] for name in impl.argnames))
-            except Exception as error:
-                self.record_failure(impl.plugin_name, error, hook_name)
-                continue
-            if value is not None:
-                results.append(HookResult(impl.plugin_name, value))
+        for value in values:
+            index = next((i for i, (_, answer) in enumerate(unclaimed) if answer is value), None)
+            plugin = outermost_wrapper if index is None else unclaimed.pop(index)[0]
+            results.append(HookResult(plugin, value))
         return results
 
     def collect(self, hook_name: str, spec_type: type[S]) -> list[tuple[str, S]]:
-        """Every declaration a hook returns, validated as ``spec_type``, with its plugin's name.
+        """Every declaration the hook ``hook_name`` returns, validated as ``spec_type``, with
+        its plugin's name.
 
-        A declaration that does not validate is reported with the plugin's name and skipped.
+        An answer that is not a list of declarations, or a declaration that does not validate,
+        is reported with the plugin's name and skipped.
         """
         declared = []
-        for result in self.call_each(hook_name):
-            for item in result.value:
+        for result in self.answers(getattr(self.hook, hook_name)):
+            for item in self.iterate(result, hook_name):
                 try:
                     declared.append((result.plugin, spec_type.model_validate(item)))
                 except ValidationError as error:
                     self.record_failure(result.plugin, error, hook_name)
         return declared
 
-    async def call_each_async(self, hook_name: str, **kwargs: Any) -> list[HookResult]:
-        """Like :meth:`call_each`, awaiting implementations that are coroutines."""
-        results = []
-        for result in self.call_each(hook_name, **kwargs):
-            if inspect.isawaitable(result.value):
+    def iterate(self, result: HookResult, hook_name: str) -> list[Any]:
+        """The items of an answer that should be a collection; a failure of its plugin (and
+        nothing) when it is not one."""
+        if isinstance(result.value, (str, bytes, Mapping)) or not isinstance(
+            result.value, Iterable
+        ):
+            error = TypeError(f"expected a list, got {type(result.value).__name__}")
+            self.record_failure(result.plugin, error, hook_name)
+            return []
+        try:
+            return list(result.value)
+        except Exception as error:  # a generator implementation that raised
+            self.record_failure(result.plugin, error, hook_name)
+            return []
+
+    # --- tracing --------------------------------------------------------------------------------
+
+    def set_tracing(self, enabled: bool) -> None:
+        """Log every hook call and each implementation's part in it (``GNEWS_TRACE_PLUGINS``)."""
+        self.tracing = enabled
+        if enabled and self._untrace is None:
+            self._untrace = self.add_hookcall_monitoring(*_call_tracer())
+        elif not enabled and self._untrace is not None:
+            self._untrace()
+            self._untrace = None
+
+
+def _call_tracer() -> tuple[Callable[..., None], Callable[..., None]]:
+    """``before``/``after`` for pluggy's hook-call monitoring: one log line per hook call."""
+    started: list[float] = []  # a stack: hooks may be called from inside a hook
+
+    def before(
+        hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, object]
+    ) -> None:
+        started.append(time.perf_counter())
+
+    def after(
+        outcome: pluggy.Result[object],
+        hook_name: str,
+        impls: Sequence[pluggy.HookImpl],
+        kwargs: Mapping[str, object],
+    ) -> None:
+        duration_ms = (time.perf_counter() - started.pop()) * 1000
+        log.info(
+            "plugin hook call",
+            hook=hook_name,
+            args=summarise_arguments(list(kwargs), list(kwargs.values())),
+            plugins=[impl.plugin_name for impl in reversed(impls)],
+            duration_ms=round(duration_ms, 3),
+            raised=outcome.exception is not None,
+        )
+
+    return before, after
+
+
+def _guard(manager: PluginManager, impl: pluggy.HookImpl, hook: str) -> Callable[..., Any]:
+    """``impl.function`` wrapped so that its plugin's failures are recorded, not raised."""
+    if impl.wrapper:
+        return _guard_wrapper(manager, impl, hook)
+    if impl.hookwrapper:
+        return _guard_old_style_wrapper(manager, impl, hook)
+    function: Callable[..., Any] = impl.function
+    plugin = impl.plugin_name
+
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            value = function(*args, **kwargs)
+        except Exception as error:
+            manager.record_failure(plugin, error, hook)
+            value = None
+        if inspect.isawaitable(value):
+            value = _guard_awaitable(manager, plugin, hook, value)
+        if manager.tracing:
+            _trace_impl(impl, hook, args, started, answered=value is not None)
+        if value is not None:
+            answering = _answering.get()
+            if answering is not None and answering.hook == hook:
+                answering.answers.append((plugin, value))
+        return value
+
+    return _signed_as(guarded, function)
+
+
+async def _guard_awaitable(
+    manager: PluginManager, plugin: str, hook: str, awaitable: Awaitable[Any]
+) -> Any:
+    started = time.perf_counter()
+    try:
+        return await awaitable
+    except Exception as error:
+        manager.record_failure(plugin, error, hook)
+        return None
+    finally:
+        if manager.tracing:
+            duration_ms = (time.perf_counter() - started) * 1000
+            log.info(
+                "plugin hook awaited", plugin=plugin, hook=hook, duration_ms=round(duration_ms, 3)
+            )
+
+
+def _guard_wrapper(
+    manager: PluginManager, impl: pluggy.HookImpl, hook: str
+) -> Callable[..., Generator[None, object, object]]:
+    """A new-style wrapper (``wrapper=True``) with pluggy's semantics, except that an exception
+    of its own (before or after its ``yield``) is recorded and the wrapper is then passed over:
+    the result (or the inner exception) goes on as if it were not there."""
+    function: Callable[..., Any] = impl.function
+    plugin = impl.plugin_name
+
+    def guarded(*args: Any, **kwargs: Any) -> Generator[None, object, object]:
+        started = time.perf_counter()
+        try:
+            teardown: Generator[Any, Any, Any] = function(*args, **kwargs)
+            next(teardown)
+        except StopIteration:
+            manager.record_failure(plugin, RuntimeError("hook wrapper did not yield"), hook)
+            return (yield)
+        except Exception as error:
+            manager.record_failure(plugin, error, hook)
+            return (yield)
+        try:
+            try:
+                result = yield
+            except BaseException as inner:  # raised inside: the wrapper may handle it
                 try:
-                    value = await result.value
-                except Exception as error:
-                    self.record_failure(result.plugin, error, hook_name)
-                    continue
-                if value is None:
-                    continue
-                result = HookResult(result.plugin, value)
-            results.append(result)
-        return results
+                    teardown.throw(inner)
+                except StopIteration as stop:
+                    return stop.value
+                except BaseException as error:
+                    if error is not inner and isinstance(error, Exception):
+                        manager.record_failure(plugin, error, hook)
+                        raise inner from None
+                    raise
+                teardown.close()
+                manager.record_failure(plugin, RuntimeError("hook wrapper yielded twice"), hook)
+                raise
+            try:
+                teardown.send(result)
+            except StopIteration as stop:
+                return stop.value
+            except Exception as error:
+                manager.record_failure(plugin, error, hook)
+                return result
+            teardown.close()
+            manager.record_failure(plugin, RuntimeError("hook wrapper yielded twice"), hook)
+            return result
+        finally:
+            _finish_wrapper(manager, impl, hook, args, started)
+
+    return _signed_as(guarded, function)
+
+
+def _guard_old_style_wrapper(
+    manager: PluginManager, impl: pluggy.HookImpl, hook: str
+) -> Callable[..., Generator[None, object, None]]:
+    """An old-style wrapper (``hookwrapper=True``, gets a :class:`pluggy.Result`), guarded the
+    same way as :func:`_guard_wrapper`."""
+    function: Callable[..., Any] = impl.function
+    plugin = impl.plugin_name
+
+    def guarded(*args: Any, **kwargs: Any) -> Generator[None, object, None]:
+        started = time.perf_counter()
+        try:
+            teardown: Generator[Any, Any, Any] = function(*args, **kwargs)
+            next(teardown)
+        except StopIteration:
+            manager.record_failure(plugin, RuntimeError("hook wrapper did not yield"), hook)
+            yield
+            return
+        except Exception as error:
+            manager.record_failure(plugin, error, hook)
+            yield
+            return
+        try:
+            outcome = yield
+            try:
+                teardown.send(outcome)
+            except StopIteration:
+                return
+            except Exception as error:
+                manager.record_failure(plugin, error, hook)
+                return
+            manager.record_failure(plugin, RuntimeError("hook wrapper yielded twice"), hook)
+        finally:
+            teardown.close()
+            _finish_wrapper(manager, impl, hook, args, started)
+
+    return _signed_as(guarded, function)
+
+
+def _finish_wrapper(
+    manager: PluginManager,
+    impl: pluggy.HookImpl,
+    hook: str,
+    args: Sequence[object],
+    started: float,
+) -> None:
+    answering = _answering.get()
+    if answering is not None and answering.hook == hook:
+        answering.wrappers.append(impl.plugin_name)
+    if manager.tracing:
+        _trace_impl(impl, hook, args, started, answered=None)
+
+
+def _trace_impl(
+    impl: pluggy.HookImpl,
+    hook: str,
+    args: Sequence[object],
+    started: float,
+    *,
+    answered: bool | None,
+) -> None:
+    duration_ms = (time.perf_counter() - started) * 1000
+    log.info(
+        "plugin hook",
+        plugin=impl.plugin_name,
+        hook=hook,
+        args=summarise_arguments(impl.argnames, args),
+        duration_ms=round(duration_ms, 3),
+        **({"wrapper": True} if answered is None else {"answered": answered}),
+    )
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _signed_as(guarded: F, function: Callable[..., Any]) -> F:
+    """Give the guard the plugin function's name, docstring and signature (pluggy reads the
+    argument names of ``impl.function`` when a hook spec is added after registration)."""
+    guarded.__name__ = getattr(function, "__name__", guarded.__name__)
+    guarded.__qualname__ = getattr(function, "__qualname__", guarded.__qualname__)
+    guarded.__doc__ = function.__doc__
+    guarded.__wrapped__ = function  # type: ignore[attr-defined]
+    return guarded
 
 
 def _module_version(module: ModuleType) -> str | None:
@@ -194,12 +504,15 @@ def build_plugin_manager(
     *,
     entry_points: bool = True,
     disabled: Iterable[str] = (),
+    trace: bool = False,
 ) -> PluginManager:
-    """A manager with the built-in plugins, installed entry points and ``extra_modules``.
+    """A manager with the default plugins (:data:`DEFAULT_PLUGINS`), installed entry points and
+    ``extra_modules``.
 
-    Plugins named in ``disabled`` (entry-point names or module paths) are not loaded.
+    Plugins named in ``disabled`` (entry-point names or module paths) are not loaded. ``trace``
+    (``GNEWS_TRACE_PLUGINS``): log every hook call.
     """
-    manager = PluginManager()
+    manager = PluginManager(trace=trace)
     for name in disabled:
         manager.set_blocked(name)
     for path in DEFAULT_PLUGINS:

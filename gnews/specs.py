@@ -1,12 +1,22 @@
-"""Types that plugins hand to G-News through the hooks (see :mod:`gnews.hookspecs`).
+"""Types of the plugin contract (see :mod:`gnews.hookspecs`): what plugins hand to G-News,
+what G-News hands to plugins, and :func:`plugin_config`, a plugin's own settings.
 
-They validate what a plugin declares, so a typo in a plugin is reported with the plugin's name
-instead of corrupting stored data.
+The declarations (``*Spec``) validate what a plugin returns, so a typo in a plugin is reported
+with the plugin's name instead of corrupting stored data. The views (``NewsItemView``,
+``NewsItemDraft``, ``NewsSourceView``, ``StartedApp``, ``PushSettings``) are Protocols: they say
+which members of the objects G-News passes to a hook a plugin may rely on, and which it may
+change. They cost nothing at run time (the real objects are passed, not copies); a type checker
+holds a plugin to them.
 """
 
 from __future__ import annotations
 
-from typing import Literal, Protocol, runtime_checkable
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
@@ -151,3 +161,263 @@ class PushTransport(Protocol):
     async def aclose(self) -> None:
         """Close connections and sessions."""
         ...
+
+
+# --- What plugins are given ---------------------------------------------------------------------
+
+
+class NewsItemView(Protocol):
+    """A news item as ``gnews_item_provinces`` sees it: read only."""
+
+    @property
+    def key(self) -> str:
+        """Stable id of the entry within its source (guid, else link, else a content hash)."""
+        ...
+
+    @property
+    def source_slug(self) -> str:
+        """The slug of the source it came from."""
+        ...
+
+    @property
+    def agency(self) -> str:
+        """The code of the source's agency."""
+        ...
+
+    @property
+    def title(self) -> str:
+        """Plain text."""
+        ...
+
+    @property
+    def summary(self) -> str:
+        """Plain text."""
+        ...
+
+    @property
+    def content_html(self) -> str:
+        """Sanitised HTML."""
+        ...
+
+    @property
+    def link(self) -> str | None:
+        """Absolute http(s) URL of the article."""
+        ...
+
+    @property
+    def language(self) -> str:
+        """``th`` or ``en``: the source's language."""
+        ...
+
+    @property
+    def categories(self) -> Sequence[str]:
+        """The source's categories, then the entry's."""
+        ...
+
+    @property
+    def published_at(self) -> datetime:
+        """UTC; Thai (Buddhist Era) dates already converted."""
+        ...
+
+
+class NewsItemDraft(Protocol):
+    """A news item as ``gnews_process_item`` sees it, before it is stored.
+
+    The attributes are the ones a plugin may change in place; the properties are read only.
+    """
+
+    title: str
+    summary: str
+    content_html: str
+    link: str | None
+    image_url: str | None
+    author: str | None
+    categories: list[str]
+    published_at: datetime
+    date_missing: bool
+
+    @property
+    def key(self) -> str:
+        """Stable id of the entry within its source."""
+        ...
+
+    @property
+    def source_slug(self) -> str:
+        """The slug of the source it came from."""
+        ...
+
+    @property
+    def agency(self) -> str:
+        """The code of the source's agency."""
+        ...
+
+    @property
+    def language(self) -> str:
+        """``th`` or ``en``: the source's language."""
+        ...
+
+
+class NewsSourceView(Protocol):
+    """A news source (an agency's feed) as the hooks see it: read only."""
+
+    @property
+    def origin(self) -> str:
+        """The name of the plugin that declared it, or ``api`` when staff created it."""
+        ...
+
+    @property
+    def slug(self) -> str:
+        """Unique within its plugin."""
+        ...
+
+    @property
+    def agency(self) -> str:
+        """Agency code."""
+        ...
+
+    @property
+    def name(self) -> str:
+        """Display name."""
+        ...
+
+    @property
+    def feed_url(self) -> str:
+        """The RSS/Atom URL."""
+        ...
+
+    @property
+    def language(self) -> str:
+        """``th`` or ``en``."""
+        ...
+
+    @property
+    def provinces(self) -> Sequence[str]:
+        """Default provinces (ISO 3166-2:TH codes); empty means national."""
+        ...
+
+    @property
+    def categories(self) -> Sequence[str]:
+        """Categories every item of the source gets."""
+        ...
+
+    @property
+    def trusted(self) -> bool:
+        """Whether its items are published without review."""
+        ...
+
+
+class StartedApp(Protocol):
+    """The API application as ``gnews_startup`` sees it (a Litestar app)."""
+
+    @property
+    def state(self) -> Any:
+        """Litestar's application state (attribute access), shared by the process's requests."""
+        ...
+
+
+class PushSettings(Protocol):
+    """The settings ``gnews_push_transports`` gets: the built-in gateways' configuration.
+
+    A plugin's own channel reads its own configuration with :func:`plugin_config`.
+    """
+
+    @property
+    def fcm_endpoint(self) -> str:
+        """``GNEWS_FCM_ENDPOINT``."""
+        ...
+
+    @property
+    def fcm_credentials(self) -> Path | None:
+        """``GNEWS_FCM_CREDENTIALS``: a service-account JSON file."""
+        ...
+
+    @property
+    def apns_endpoint(self) -> str:
+        """``GNEWS_APNS_ENDPOINT``."""
+        ...
+
+    @property
+    def apns_key_file(self) -> Path | None:
+        """``GNEWS_APNS_KEY_FILE``: the .p8 token-signing key."""
+        ...
+
+    @property
+    def apns_key_id(self) -> str | None:
+        """``GNEWS_APNS_KEY_ID``."""
+        ...
+
+    @property
+    def apns_team_id(self) -> str | None:
+        """``GNEWS_APNS_TEAM_ID``."""
+        ...
+
+    @property
+    def apns_topic(self) -> str | None:
+        """``GNEWS_APNS_TOPIC``: the app's bundle id."""
+        ...
+
+
+# --- A plugin's own configuration ---------------------------------------------------------------
+
+PLUGIN_CONFIG_PREFIX = "GNEWS_PLUGIN_"
+
+
+class PluginConfigError(ValueError):
+    """A setting a plugin needs is missing; the message names the environment variable."""
+
+
+def plugin_config_variable(plugin: str, key: str) -> str:
+    """The environment variable of ``key`` for ``plugin``: ``GNEWS_PLUGIN_<PLUGIN>_<KEY>``,
+    upper case, every character other than a letter or digit written ``_``."""
+    return f"{PLUGIN_CONFIG_PREFIX}{_variable_part(plugin)}_{_variable_part(key)}"
+
+
+def _variable_part(name: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "_", name.upper())
+
+
+class PluginConfig(Mapping[str, str]):
+    """One plugin's settings (see :func:`plugin_config`): a read-only mapping of lower-case
+    keys to string values, read from the environment when it was made."""
+
+    def __init__(self, plugin: str, values: Mapping[str, str]) -> None:
+        self.plugin = plugin
+        self._values = dict(values)
+
+    def __getitem__(self, key: str) -> str:
+        return self._values[key.lower()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:  # values may be secrets: show only the keys
+        return f"PluginConfig({self.plugin!r}, keys={sorted(self._values)!r})"
+
+    def require(self, key: str) -> str:
+        """The value of ``key``; :class:`PluginConfigError` naming the variable when it is
+        missing or empty."""
+        value = self._values.get(key.lower(), "")
+        if not value:
+            variable = plugin_config_variable(self.plugin, key)
+            raise PluginConfigError(f"{variable} is not set (plugin {self.plugin})")
+        return value
+
+
+def plugin_config(plugin: str) -> PluginConfig:
+    """The configuration of ``plugin`` (its entry-point name, e.g. ``"ega"``): every
+    environment variable ``GNEWS_PLUGIN_<PLUGIN>_<KEY>``, keyed by ``<key>`` in lower case.
+
+    ``plugin_config("line").get("channel_token")`` reads ``GNEWS_PLUGIN_LINE_CHANNEL_TOKEN``;
+    ``.require(key)`` raises :class:`PluginConfigError` naming the variable when it is not set.
+    Read it in your hook, not at import time, so a changed environment is seen by the next call.
+    """
+    prefix = f"{PLUGIN_CONFIG_PREFIX}{_variable_part(plugin)}_"
+    values = {
+        name[len(prefix) :].lower(): value
+        for name, value in os.environ.items()
+        if name.startswith(prefix) and len(name) > len(prefix)
+    }
+    return PluginConfig(plugin, values)

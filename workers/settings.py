@@ -80,7 +80,9 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
         ctx["mongo_client"] = mongo_client(settings.mongodb_uri, timeout_ms=settings.db_timeout_ms)
-        ctx["plugins"] = build_plugin_manager(settings.plugins, disabled=settings.disabled_plugins)
+        ctx["plugins"] = build_plugin_manager(
+            settings.plugins, disabled=settings.disabled_plugins, trace=settings.trace_plugins
+        )
         ctx["http"] = make_feed_client(allow_private_networks=settings.feed_allow_private_networks)
         # platform -> PushTransport (workers/push): the send jobs look theirs up here.
         ctx["push_transports"] = load_transports(ctx["plugins"], settings)

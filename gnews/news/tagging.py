@@ -17,19 +17,20 @@ from gnews.hookspecs import hookimpl
 from gnews.news.models import NewsItem, ProvinceTag
 from gnews.plugins import PluginManager
 from gnews.sources.models import Source
+from gnews.specs import NewsItemView
 from gnews.thai.text import index_terms
 
 TEXT_TAGGER = "gnews.news.tagging"  # this module's name as a registered plugin
 
 
-def item_text(item: NewsItem) -> str:
+def item_text(item: NewsItemView) -> str:
     """Title, summary and the text of the content of an item, for tagging and search."""
     content = html.unescape(nh3.clean(item.content_html, tags=set())) if item.content_html else ""
     return "\n".join(part for part in (item.title, item.summary, content) if part)
 
 
 @hookimpl
-def gnews_item_provinces(item: NewsItem) -> list[str]:
+def gnews_item_provinces(item: NewsItemView) -> list[str]:
     """Provinces named in the item's text (full names, จังหวัด…/จ.… forms, short forms, English)."""
     return [mention.code for mention in find_provinces(item_text(item))]
 
@@ -37,10 +38,10 @@ def gnews_item_provinces(item: NewsItem) -> list[str]:
 def assign_provinces(item: NewsItem, source: Source, plugins: PluginManager) -> None:
     """Set ``item.province_tags`` and ``item.provinces``; no province means national."""
     tags = [ProvinceTag(code=code, reason="source") for code in source.provinces]
-    for result in plugins.call_each("gnews_item_provinces", item=item):
+    for result in plugins.answers(plugins.hook.gnews_item_provinces, item=item):
         reason = "text" if result.plugin == TEXT_TAGGER else "plugin"
         detail = None if reason == "text" else result.plugin
-        for value in result.value:
+        for value in plugins.iterate(result, "gnews_item_provinces"):
             try:
                 code = check_province_code(str(value))
             except UnknownProvinceError as error:

@@ -140,9 +140,9 @@ def build_item(entry: FeedEntry, source: Source, plugins: PluginManager, now: da
         created_at=now,
         updated_at=now,
     )
-    for result in plugins.call_each("gnews_process_item", item=item, source=source):
-        if result.value is False:
-            return None
+    answers = plugins.hook.gnews_process_item(item=item, source=source)
+    if any(answer is False for answer in answers):
+        return None
     assign_provinces(item, source, plugins)
     item.search_terms = index_terms(item_text(item))
     return item

@@ -6,43 +6,34 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import structlog
 
 from gnews.plugins import PluginManager
-from gnews.specs import PushTransport
+from gnews.specs import PushSettings, PushTransport
 
 log = structlog.get_logger(__name__)
 
 BUILTIN_TRANSPORTS = "workers.push.builtin"
+"""The built-in plugin of the FCM and APNs transports (one of ``gnews.plugins.DEFAULT_PLUGINS``)."""
 
 
-def register_builtin_transports(manager: PluginManager) -> None:
-    """Register the built-in FCM/APNs plugin (unless disabled with GNEWS_DISABLED_PLUGINS)."""
-    if manager.get_plugin(BUILTIN_TRANSPORTS) is None and not manager.is_blocked(
-        BUILTIN_TRANSPORTS
-    ):
-        manager.load_module(BUILTIN_TRANSPORTS, "built-in")
-
-
-def load_transports(manager: PluginManager, settings: Any) -> dict[str, PushTransport]:
+def load_transports(manager: PluginManager, settings: PushSettings) -> dict[str, PushTransport]:
     """Call ``gnews_push_transports``: the first transport offered for each platform wins.
 
     A plugin whose hook raises, or that offers something that is not a transport, is logged with
     its name and skipped; so is a second transport for a platform already served.
     """
-    register_builtin_transports(manager)
     transports: dict[str, PushTransport] = {}
-    for result in manager.call_each("gnews_push_transports", settings=settings):
-        for transport in result.value:
+    hook = "gnews_push_transports"
+    for result in manager.answers(manager.hook.gnews_push_transports, settings=settings):
+        for transport in manager.iterate(result, hook):
             if not isinstance(transport, PushTransport) or not isinstance(
                 getattr(transport, "platform", None), str
             ):
                 manager.record_failure(
                     result.plugin,
                     TypeError(f"not a PushTransport: {transport!r}"),
-                    "gnews_push_transports",
+                    hook,
                 )
                 continue
             if transport.platform in transports:

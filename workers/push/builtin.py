@@ -1,26 +1,25 @@
 """The built-in push transports, FCM (``android``) and APNs (``ios``), as a plugin.
 
-They are registered through ``gnews_push_transports`` like any plugin's (no back door), but from
-the worker side: ``gnews/`` may not import ``workers/``, so this module is not in
-``gnews.plugins.DEFAULT_PLUGINS``; :func:`workers.push.load_transports` registers it (origin
-``built-in``) before calling the hook. ``trylast``: a plugin's transport for the same platform
-is asked first and so replaces the built-in one.
+They are registered through ``gnews_push_transports`` like any plugin's (no back door): this
+module is one of ``gnews.plugins.DEFAULT_PLUGINS`` (origin ``built-in``), named there by its
+dotted path and imported when a plugin manager is built, since ``gnews/`` may not import
+``workers/`` at module level. The FCM and APNs clients are imported inside the hook, so the API
+(which registers but never calls this hook) does not load them. ``trylast``: a plugin's
+transport for the same platform is asked first and so replaces the built-in one.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import structlog
 
 from gnews.hookspecs import hookimpl
-from gnews.specs import PushTransport
+from gnews.specs import PushSettings, PushTransport
 
 log = structlog.get_logger(__name__)
 
 
 @hookimpl(trylast=True)
-def gnews_push_transports(settings: Any) -> list[PushTransport]:
+def gnews_push_transports(settings: PushSettings) -> list[PushTransport]:
     """FCM when GNEWS_FCM_CREDENTIALS is set; APNs when its key, key id, team id and topic are."""
     from workers.push.apns import ApnsTransport
     from workers.push.fcm import FcmTransport
@@ -41,16 +40,16 @@ def gnews_push_transports(settings: Any) -> list[PushTransport]:
         "GNEWS_APNS_TEAM_ID": settings.apns_team_id,
         "GNEWS_APNS_TOPIC": settings.apns_topic,
     }
-    if all(apns.values()):
+    key_file, key_id, team_id, topic = (
+        settings.apns_key_file,
+        settings.apns_key_id,
+        settings.apns_team_id,
+        settings.apns_topic,
+    )
+    if key_file and key_id and team_id and topic:
         try:
             transports.append(
-                ApnsTransport(
-                    settings.apns_key_file,
-                    settings.apns_key_id,
-                    settings.apns_team_id,
-                    settings.apns_topic,
-                    endpoint=settings.apns_endpoint,
-                )
+                ApnsTransport(key_file, key_id, team_id, topic, endpoint=settings.apns_endpoint)
             )
         except Exception as error:
             log.error("push to ios is off: bad GNEWS_APNS_KEY_FILE", error=str(error))
