@@ -9,7 +9,7 @@ import sys
 
 from gnews.agencies.models import Agency
 from gnews.app import create_app
-from gnews.plugins import build_plugin_manager
+from gnews.plugins import DEFAULT_PLUGINS, build_plugin_manager
 from tests.conftest import serve_app
 from tests.plugins.samples import good
 
@@ -99,3 +99,28 @@ def test_gnews_plugins_lists_the_ega_plugin_and_reports_broken_ones(tmp_path):
     document = json.loads(listed.stdout)
     assert "ega" in [p["name"] for p in document["plugins"]]
     assert [f["plugin"] for f in document["failures"]] == [f"{SAMPLES}.broken_import"]
+
+
+def test_gnews_plugins_lists_the_default_plugins_as_built_in(tmp_path):
+    listed = run_cli("plugins", "--json", GNEWS_DATA_DIR=str(tmp_path))
+    assert listed.returncode == 0, listed.stderr
+    plugins = {p["name"]: p for p in json.loads(listed.stdout)["plugins"]}
+    assert set(DEFAULT_PLUGINS) == {"gnews.news.tagging", "workers.push.builtin"}
+    for name, hook in [
+        ("gnews.news.tagging", "gnews_item_provinces"),
+        ("workers.push.builtin", "gnews_push_transports"),
+    ]:
+        assert (plugins[name]["origin"], plugins[name]["hooks"]) == ("built-in", [hook])
+    table = run_cli("plugins", GNEWS_DATA_DIR=str(tmp_path))
+    assert "workers.push.builtin 0.1.0 (built-in)" in table.stdout
+
+
+def test_every_manager_registers_the_default_plugins_the_same_way():
+    manager = build_plugin_manager(entry_points=False)
+    assert {name: manager.origins[name] for name in DEFAULT_PLUGINS} == {
+        "gnews.news.tagging": ("built-in", None),
+        "workers.push.builtin": ("built-in", None),
+    }
+    off = build_plugin_manager(entry_points=False, disabled=["workers.push.builtin"])
+    assert off.get_plugin("workers.push.builtin") is None
+    assert off.hook.gnews_push_transports.get_hookimpls() == []

@@ -4,15 +4,21 @@ EGA (สำนักงานรัฐบาลอิเล็กทรอนิ
 G-News and GAC. This plugin declares the agency, its press-release feed (trusted: EGA's own
 news is published without review) and its apps in the GAC catalogue. See docs/plugins.md for
 every hook.
+
+Configuration (read with :func:`gnews.specs.plugin_config`, the plugins' one accessor):
+``GNEWS_PLUGIN_EGA_FEED_URL`` is another address of the press-release feed (a mirror, or a
+local copy on a staging server); unset, the feed is EGA's own.
 """
 
 from __future__ import annotations
 
-from gnews.hookspecs import AgencySpec, AppListingSpec, NewsSourceSpec, hookimpl
+from gnews.hookspecs import AgencySpec, AppListingSpec, NewsSourceSpec, hookimpl, plugin_config
 
 __version__ = "0.1.0"
 
+PLUGIN_NAME = "ega"  # the entry-point name: the plugin's name in logs and in its settings
 AGENCY_CODE = "ega"
+FEED_URL = "https://www.dga.or.th/feed/"
 
 
 @hookimpl
@@ -38,7 +44,7 @@ def gnews_news_sources() -> list[NewsSourceSpec]:
             slug="ega-press",
             agency=AGENCY_CODE,
             name="EGA press releases / ข่าวประชาสัมพันธ์ สพร.",
-            feed_url="https://www.dga.or.th/feed/",
+            feed_url=plugin_config(PLUGIN_NAME).get("feed_url", FEED_URL),
             language="th",
             categories=["digital-government"],
             poll_interval_minutes=30,

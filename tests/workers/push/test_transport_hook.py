@@ -34,6 +34,13 @@ async def test_builtin_transports_come_through_the_hook(emulators):
     assert manager.failures == []
 
 
+def test_the_builtin_transports_are_a_default_plugin_called_through_pluggy(emulators):
+    manager = build_plugin_manager(entry_points=False)  # registered here, not by the worker
+    assert manager.origins[BUILTIN_TRANSPORTS] == ("built-in", None)
+    [offered] = manager.hook.gnews_push_transports(settings=emulator_settings(emulators))
+    assert sorted(transport.platform for transport in offered) == ["android", "ios"]
+
+
 async def test_a_plugin_adds_a_channel(emulators):
     manager = build_plugin_manager([f"{PLUGINS}.line"], entry_points=False)
     transports = load_transports(manager, emulator_settings(emulators))
