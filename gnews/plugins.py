@@ -20,6 +20,7 @@ import importlib
 import importlib.metadata
 import inspect
 import reprlib
+import threading
 import time
 from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping, Sequence
 from contextvars import ContextVar
@@ -279,12 +280,15 @@ class PluginManager(pluggy.PluginManager):
 
 def _call_tracer() -> tuple[Callable[..., None], Callable[..., None]]:
     """``before``/``after`` for pluggy's hook-call monitoring: one log line per hook call."""
-    started: list[float] = []  # a stack: hooks may be called from inside a hook
+    # Per thread (the worker runs item hooks in threads), a stack: a hook may call a hook.
+    local = threading.local()
 
     def before(
         hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, object]
     ) -> None:
-        started.append(time.perf_counter())
+        if not hasattr(local, "started"):
+            local.started = []
+        local.started.append(time.perf_counter())
 
     def after(
         outcome: pluggy.Result[object],
@@ -292,7 +296,7 @@ def _call_tracer() -> tuple[Callable[..., None], Callable[..., None]]:
         impls: Sequence[pluggy.HookImpl],
         kwargs: Mapping[str, object],
     ) -> None:
-        duration_ms = (time.perf_counter() - started.pop()) * 1000
+        duration_ms = (time.perf_counter() - local.started.pop()) * 1000
         log.info(
             "plugin hook call",
             hook=hook_name,
@@ -315,20 +319,23 @@ def _guard(manager: PluginManager, impl: pluggy.HookImpl, hook: str) -> Callable
     plugin = impl.plugin_name
 
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
+        tracing = manager.tracing
+        started = time.perf_counter() if tracing else 0.0
         try:
             value = function(*args, **kwargs)
         except Exception as error:
             manager.record_failure(plugin, error, hook)
-            value = None
-        if inspect.isawaitable(value):
-            value = _guard_awaitable(manager, plugin, hook, value)
-        if manager.tracing:
-            _trace_impl(impl, hook, args, started, answered=value is not None)
+            if tracing:
+                _trace_impl(impl, hook, args, started, answered=False, raised=True)
+            return None
         if value is not None:
+            if type(value) is not list and inspect.isawaitable(value):  # list: the usual answer
+                value = _guard_awaitable(manager, plugin, hook, value)
             answering = _answering.get()
             if answering is not None and answering.hook == hook:
                 answering.answers.append((plugin, value))
+        if tracing:
+            _trace_impl(impl, hook, args, started, answered=value is not None)
         return value
 
     return _signed_as(guarded, function)
@@ -390,7 +397,11 @@ def _guard_wrapper(
             try:
                 teardown.send(result)
             except StopIteration as stop:
-                return stop.value
+                if _is_hook_result(manager, hook, stop.value):
+                    return stop.value
+                wrong = TypeError(f"hook wrapper returned {type(stop.value).__name__}, not a list")
+                manager.record_failure(plugin, wrong, hook)
+                return result
             except Exception as error:
                 manager.record_failure(plugin, error, hook)
                 return result
@@ -401,6 +412,12 @@ def _guard_wrapper(
             _finish_wrapper(manager, impl, hook, args, started)
 
     return _signed_as(guarded, function)
+
+
+def _is_hook_result(manager: PluginManager, hook: str, value: object) -> bool:
+    """Whether ``value`` may be the result of ``hook``: a list, unless it is ``firstresult``."""
+    spec = getattr(manager.hook, hook).spec
+    return isinstance(value, list) or (spec is not None and bool(spec.opts.get("firstresult")))
 
 
 def _guard_old_style_wrapper(
@@ -462,15 +479,19 @@ def _trace_impl(
     started: float,
     *,
     answered: bool | None,
+    raised: bool = False,
 ) -> None:
     duration_ms = (time.perf_counter() - started) * 1000
+    outcome: dict[str, bool] = {"wrapper": True} if answered is None else {"answered": answered}
+    if raised:
+        outcome["raised"] = True
     log.info(
         "plugin hook",
         plugin=impl.plugin_name,
         hook=hook,
         args=summarise_arguments(impl.argnames, args),
         duration_ms=round(duration_ms, 3),
-        **({"wrapper": True} if answered is None else {"answered": answered}),
+        **outcome,
     )
 
 

@@ -15,6 +15,7 @@ from tests.plugins.samples.raising_wrapper import (
     OldStyleRaisesAfterYield,
     RaisesAfterYield,
     RaisesBeforeYield,
+    ReturnsNone,
 )
 
 SAMPLES = "tests.plugins.samples"
@@ -80,6 +81,7 @@ def test_declarations_are_collected_from_what_a_wrapper_returns():
         (RaisesBeforeYield, "RuntimeError: wrapper set-up failed"),
         (RaisesAfterYield, "RuntimeError: wrapper teardown failed"),
         (OldStyleRaisesAfterYield, "RuntimeError: old-style teardown failed"),
+        (ReturnsNone, "TypeError: hook wrapper returned NoneType, not a list"),
     ],
 )
 def test_a_raising_wrapper_is_passed_over(wrapper, error):
@@ -170,6 +172,7 @@ def test_tracing_logs_each_call_with_its_plugins_arguments_and_durations():
         (f"{SAMPLES}.good", "gnews_agencies"),
     ]
     assert [e["answered"] for e in impls] == [True, False, True]
+    assert [e.get("raised", False) for e in impls] == [False, True, False]
     assert impls[0]["args"] == "item=Item(key='entry-1')"
     assert [(e["hook"], e["plugins"]) for e in calls] == [
         ("gnews_item_provinces", ["gnews.news.tagging"]),

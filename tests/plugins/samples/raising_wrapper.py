@@ -31,3 +31,12 @@ class OldStyleRaisesAfterYield:
         """Broken after yielding."""
         yield
         raise RuntimeError("old-style teardown failed")
+
+
+class ReturnsNone:
+    """Forgets to return the result."""
+
+    @hookimpl(wrapper=True)
+    def gnews_agencies(self):
+        """Returns None instead of the list of answers."""
+        yield
