@@ -226,13 +226,15 @@ class PluginManager(pluggy.PluginManager):
             values: list[object] = [] if outcome is None else [outcome]
         else:
             values = list(outcome)
-        unclaimed = list(answering.answers)
+        # By identity: the answers are alive (held in answering), so their ids are distinct.
+        owners: dict[int, list[str]] = {}
+        for plugin, answer in answering.answers:
+            owners.setdefault(id(answer), []).append(plugin)
         outermost_wrapper = answering.wrappers[-1] if answering.wrappers else "(unknown)"
         results = []
         for value in values:
-            index = next((i for i, (_, answer) in enumerate(unclaimed) if answer is value), None)
-            plugin = outermost_wrapper if index is None else unclaimed.pop(index)[0]
-            results.append(HookResult(plugin, value))
+            claimed = owners.get(id(value))
+            results.append(HookResult(claimed.pop(0) if claimed else outermost_wrapper, value))
         return results
 
     def collect(self, hook_name: str, spec_type: type[S]) -> list[tuple[str, S]]:
