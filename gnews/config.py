@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     plugins: Annotated[list[str], NoDecode] = []
     disabled_plugins: Annotated[list[str], NoDecode] = []
+    trace_plugins: bool = False  # log every plugin hook call (docs/plugins.md#tracing-hook-calls)
     cors_origins: Annotated[list[str], NoDecode] = []
     feed_allow_private_networks: bool = False
     max_request_body_bytes: int = Field(1_048_576, ge=1024)
@@ -75,8 +76,6 @@ class Settings(BaseSettings):
     # notifications (the notification and its stats are always kept) and inbox entries.
     push_batch_retention_days: int = Field(30, ge=0, le=3650)
     inbox_retention_days: int = Field(90, ge=0, le=3650)
-    # Log every plugin hook call: plugin, arguments, duration (gnews/plugins.py, docs/plugins.md).
-    trace_plugins: bool = False
 
     _split_lists = field_validator(
         "plugins", "disabled_plugins", "cors_origins", "trusted_proxies", mode="before"
