@@ -53,7 +53,8 @@ def test_a_raising_hook_is_skipped_and_reported_the_others_still_answer():
 
 async def test_startup_survives_raising_plugins_and_syncs_declared_agencies(settings):
     manager = build_plugin_manager(
-        [f"{SAMPLES}.raising", f"{SAMPLES}.good", f"{SAMPLES}.invalid"], entry_points=False
+        [f"{SAMPLES}.raising", f"{SAMPLES}.good", f"{SAMPLES}.invalid", f"{SAMPLES}.async_raising"],
+        entry_points=False,
     )
     good.started_with.clear()
     app = create_app(settings, plugins=manager, setup_logging=False)
@@ -64,6 +65,7 @@ async def test_startup_survives_raising_plugins_and_syncs_declared_agencies(sett
     assert good.started_with == [app]
     failures = {(f.plugin, f.hook) for f in manager.failures}
     assert (f"{SAMPLES}.raising", "gnews_startup") in failures
+    assert (f"{SAMPLES}.async_raising", "gnews_startup") in failures  # failed when awaited
     assert (f"{SAMPLES}.raising", "gnews_agencies") in failures
     assert (f"{SAMPLES}.invalid", "gnews_agencies") in failures
 
