@@ -15,7 +15,6 @@ import click
 
 from gnews import __version__
 from gnews.config import ConfigurationError, Settings, load_settings
-from gnews.dev.embedded import EmbeddedServerError, connected_services, running_dev
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -37,6 +36,8 @@ def _serving_settings(settings: Settings) -> Settings:
     """Settings with MongoDB and Redis URLs: configured, or those of a running ``gnews dev``."""
     if settings.mongodb_uri and settings.redis_url:
         return settings
+    from gnews.dev.embedded import running_dev
+
     dev = running_dev(settings.data_dir)
     if dev is None:
         _fail(
@@ -226,8 +227,9 @@ def _run_with_database(
     of the configured or running Redis (whose response cache it may have to invalidate), or
     None when there is none (then no API serves a cache of this data either).
     """
-    from gnews.app import document_models
     from gnews.core.persistence import init_documents, mongo_client, redis_client
+    from gnews.dev.embedded import EmbeddedServerError, connected_services
+    from gnews.documents import document_models
 
     async def run(uri: str, redis_url: str | None) -> Any:
         client = mongo_client(uri, timeout_ms=settings.db_timeout_ms)
@@ -267,6 +269,7 @@ def users_create(email: str, role: str, agency: str | None, name: str | None) ->
     from gnews.accounts.models import Role
     from gnews.accounts.service import create_user
     from gnews.core.errors import ConflictError, FieldError
+    from gnews.dev.embedded import EmbeddedServerError
 
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -302,6 +305,7 @@ def sources_poll(slugs: tuple[str, ...], poll_all: bool, concurrency: int) -> No
     polled without starting the API. Exits 1 when a source fails.
     """
     from gnews.app import sync_plugin_data
+    from gnews.dev.embedded import EmbeddedServerError
     from gnews.plugins import build_plugin_manager
     from gnews.sources.models import Source
     from workers.feeds.fetch import make_feed_client
@@ -362,6 +366,7 @@ def _describe_poll(outcome: Any) -> str:
 def check(check_worker: bool) -> None:
     """Connect to MongoDB and Redis and say what is wrong, if anything."""
     from gnews.core.persistence import mongo_client, ping_mongodb, ping_redis, redis_client
+    from gnews.dev.embedded import running_dev
 
     settings = _settings()
     click.echo(f"environment: {settings.env}; data dir: {settings.data_dir.resolve()}")

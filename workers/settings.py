@@ -16,9 +16,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from gnews.app import document_models
 from gnews.config import Settings
 from gnews.core.persistence import init_documents, mongo_client
+from gnews.documents import document_models
 from gnews.jobs import FANOUT, PING, POLL_SOURCE, QUEUE_NAME, SEND_BATCH
 from gnews.news.tagging import warm_up
 from gnews.plugins import build_plugin_manager
