@@ -11,6 +11,7 @@ from arq.connections import ArqRedis
 from beanie import Document, PydanticObjectId, init_beanie
 from bson.errors import InvalidId
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 log = structlog.get_logger(__name__)
@@ -65,7 +66,9 @@ async def init_documents(
 
 
 async def _init_when_reachable(
-    database, models: Sequence[type[Document]], on_ready: Callable[[], Awaitable[None]] | None
+    database: AsyncDatabase[Any],
+    models: Sequence[type[Document]],
+    on_ready: Callable[[], Awaitable[None]] | None,
 ) -> None:
     while True:
         await asyncio.sleep(INIT_RETRY_SECONDS)
