@@ -21,6 +21,7 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
+from litestar.openapi.spec import SecurityRequirement
 
 from gnews.accounts.models import ApiKey, Role, User
 from gnews.accounts.security import decode_token, hash_api_key
@@ -30,8 +31,8 @@ from gnews.core.persistence import store_changes
 Guard = Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]
 
 # OpenAPI security requirements of guarded routes (public routes declare none).
-BEARER = [{"BearerToken": []}]
-BEARER_OR_API_KEY = [{"BearerToken": []}, {"ApiKey": []}]
+BEARER: list[SecurityRequirement] = [{"BearerToken": []}]
+BEARER_OR_API_KEY: list[SecurityRequirement] = [{"BearerToken": []}, {"ApiKey": []}]
 _STATE_KEY = "principal"
 API_KEY_TOUCH_INTERVAL = timedelta(minutes=5)
 

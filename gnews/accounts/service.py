@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from beanie import SortDirection
+
 from gnews.accounts.guards import Principal
 from gnews.accounts.models import ApiKey, Role, User
 from gnews.accounts.security import hash_password, issue_token, new_api_key, verify_password
@@ -179,7 +181,7 @@ async def list_api_keys(agency: Agency, *, include_revoked: bool) -> list[ApiKey
     criteria: dict[str, Any] = {"agency": agency.code}
     if not include_revoked:
         criteria["revoked_at"] = None
-    return await ApiKey.find(criteria).sort([("_id", -1)]).to_list()
+    return await ApiKey.find(criteria).sort([("_id", SortDirection.DESCENDING)]).to_list()
 
 
 async def create_api_key(agency: Agency, name: str, principal: Principal) -> tuple[ApiKey, str]:
