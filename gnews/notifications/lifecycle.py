@@ -31,6 +31,7 @@ from typing import Any
 
 import structlog
 from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
 from gnews.core.clock import utcnow
@@ -60,11 +61,11 @@ def now() -> float:
     return time.time()
 
 
-def _notifications():
+def _notifications() -> AsyncCollection[Any]:
     return Notification.get_pymongo_collection()
 
 
-def _batches():
+def _batches() -> AsyncCollection[Any]:
     return PushBatch.get_pymongo_collection()
 
 
