@@ -25,6 +25,7 @@ from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import SecurityRequirement
 from litestar.params import FromQuery, JSONBody
 from pydantic import (
     AfterValidator,
@@ -50,7 +51,7 @@ from gnews.news.controllers import FeaturedFirst, SearchQuery, Since
 from gnews.news.search import check_query
 from gnews.specs import AGENCY_CODE_PATTERN
 
-DEVICE_SECRET = [{"DeviceSecret": []}]
+DEVICE_SECRET: list[SecurityRequirement] = [{"DeviceSecret": []}]
 """OpenAPI security requirement of the routes a device calls with its secret."""
 
 AUTH_SCHEME = "device"
