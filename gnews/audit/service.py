@@ -3,6 +3,7 @@ reading it (:func:`list_entries`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from gnews.accounts.guards import Principal
@@ -11,7 +12,7 @@ from gnews.core.pagination import check_limit, page_by_id
 
 
 async def record(
-    actor: Principal | dict[str, Any],
+    actor: Principal | Mapping[str, Any],
     action: str,
     target_type: str,
     target_id: str,
@@ -21,7 +22,7 @@ async def record(
 ) -> None:
     """Append one entry to the audit log."""
     await AuditEntry(
-        actor=actor.audit_actor() if isinstance(actor, Principal) else actor,
+        actor=actor.audit_actor() if isinstance(actor, Principal) else dict(actor),
         action=action,
         target_type=target_type,
         target_id=target_id,
