@@ -7,8 +7,8 @@ controllers of G-News and GAC, error handling, logging and the OpenAPI docs (``/
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from litestar import Litestar, Request, Router
 from litestar.config.cors import CORSConfig
@@ -104,7 +104,9 @@ async def sync_plugin_data(plugins: PluginManager, *, redis: Redis | None = None
     await sync_plugin_listings(plugins, redis=redis)
 
 
-def _lifespan(settings: Settings, plugins: PluginManager):
+def _lifespan(
+    settings: Settings, plugins: PluginManager
+) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         assert settings.mongodb_uri and settings.redis_url

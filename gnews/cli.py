@@ -307,6 +307,8 @@ def sources_poll(slugs: tuple[str, ...], poll_all: bool, concurrency: int) -> No
     Sources declared by plugins are synced first, so a newly installed plugin's feeds are
     polled without starting the API. Exits 1 when a source fails.
     """
+    from beanie import SortDirection
+
     from gnews.app import sync_plugin_data
     from gnews.dev.embedded import EmbeddedServerError
     from gnews.plugins import build_plugin_manager
@@ -323,7 +325,7 @@ def sources_poll(slugs: tuple[str, ...], poll_all: bool, concurrency: int) -> No
         # The API's response cache is invalidated as the API itself would (new items, listings).
         await sync_plugin_data(plugins, redis=redis)
         query = {"enabled": True} if poll_all else {"slug": {"$in": list(slugs)}}
-        chosen = await Source.find(query).sort([("slug", 1)]).to_list()
+        chosen = await Source.find(query).sort([("slug", SortDirection.ASCENDING)]).to_list()
         for slug in sorted(set(slugs) - {source.slug for source in chosen}):
             click.echo(f"unknown source {slug!r}", err=True)
         ok = len(chosen) == len(set(slugs)) or poll_all
@@ -425,6 +427,7 @@ async def _check_worker(redis: Any) -> list[str]:
     from gnews.jobs import PING, enqueue
 
     job = await enqueue(redis, PING)
+    assert job is not None  # None only for a job id already queued; a ping has no id
     try:
         await job.result(timeout=10)
     except TimeoutError:

@@ -39,17 +39,17 @@ __all__ = [
 
 
 @hookspec
-def gnews_agencies() -> Iterable[AgencySpec]:
+def gnews_agencies() -> Iterable[AgencySpec] | None:
     """Return the agencies this plugin speaks for; created at start-up if missing."""
 
 
 @hookspec
-def gnews_news_sources() -> Iterable[NewsSourceSpec]:
+def gnews_news_sources() -> Iterable[NewsSourceSpec] | None:
     """Return the news feeds this plugin contributes; upserted at start-up by (plugin, slug)."""
 
 
 @hookspec
-def gnews_app_listings() -> Iterable[AppListingSpec]:
+def gnews_app_listings() -> Iterable[AppListingSpec] | None:
     """Return the GAC app listings this plugin contributes; upserted at start-up by slug."""
 
 
