@@ -76,10 +76,11 @@ async def ping(ctx: dict[str, Any]) -> str:
 def worker_settings(settings: Settings) -> dict[str, Any]:
     """arq ``WorkerSettings`` for this configuration, as a mapping for ``arq.run_worker``."""
     assert settings.mongodb_uri and settings.redis_url
+    mongodb_uri = settings.mongodb_uri
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
-        ctx["mongo_client"] = mongo_client(settings.mongodb_uri, timeout_ms=settings.db_timeout_ms)
+        ctx["mongo_client"] = mongo_client(mongodb_uri, timeout_ms=settings.db_timeout_ms)
         ctx["plugins"] = build_plugin_manager(settings.plugins, disabled=settings.disabled_plugins)
         ctx["http"] = make_feed_client(allow_private_networks=settings.feed_allow_private_networks)
         # platform -> PushTransport (workers/push): the send jobs look theirs up here.
@@ -105,7 +106,8 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     # A Redis blip is retried briefly (under a second: a worker stopping while Redis is gone must
     # not hang); a longer outage is ridden out by ResilientWorker's polling loop.
     redis_errors = (RedisConnectionError, RedisTimeoutError, OSError)
-    redis_settings.retry = Retry(ExponentialBackoff(cap=0.5, base=0.1), 3, redis_errors)
+    # redis-py types supported_errors as RedisError subclasses, but retries on any it is given.
+    redis_settings.retry = Retry(ExponentialBackoff(cap=0.5, base=0.1), 3, redis_errors)  # type: ignore[arg-type]
     redis_settings.retry_on_error = list(redis_errors)
     reconcile_seconds = set(range(0, 60, settings.push_reconcile_seconds))
     return {
