@@ -116,7 +116,9 @@ async def _record_success(source: Source, now: datetime, **changes: Any) -> None
     )
 
 
-def build_item(entry: FeedEntry, source: Source, plugins: PluginManager, now: datetime):
+def build_item(
+    entry: FeedEntry, source: Source, plugins: PluginManager, now: datetime
+) -> NewsItem | None:
     """A news item from a feed entry, passed through the plugins; None when a plugin drops it."""
     item = NewsItem(
         source_id=str(source.id),
@@ -148,8 +150,11 @@ def build_item(entry: FeedEntry, source: Source, plugins: PluginManager, now: da
     return item
 
 
-def _prepare(source: Source, entries: list[FeedEntry], plugins: PluginManager, now: datetime):
-    items, dropped = [], 0
+def _prepare(
+    source: Source, entries: list[FeedEntry], plugins: PluginManager, now: datetime
+) -> tuple[list[NewsItem], int]:
+    items: list[NewsItem] = []
+    dropped = 0
     for entry in entries:
         item = build_item(entry, source, plugins, now)
         if item is None:
