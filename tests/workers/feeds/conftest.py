@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from tests.support import FIXTURES as SHARED_FIXTURES
 from gnews.dev.emulators.feeds import FeedServer
+from tests.support import FIXTURES as SHARED_FIXTURES
 from workers.feeds.fetch import make_feed_client
 
 FIXTURES = SHARED_FIXTURES
