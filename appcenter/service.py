@@ -187,9 +187,7 @@ async def check_agency(code: str) -> None:
 async def _check_slug_free(slug: str, listing: AppListing | None = None) -> None:
     other = await AppListing.find_one({"slug": slug})
     if other is not None and (listing is None or other.id != listing.id):
-        raise ConflictError(
-            f"slug {slug!r} is taken", extra=[{"key": "slug", "message": "already taken"}]
-        )
+        raise ConflictError(f"slug {slug!r} is taken", fields={"slug": "already taken"})
 
 
 class CatalogueConflict(ConflictError):
@@ -202,7 +200,7 @@ async def catalogue_conflict(listing: AppListing) -> CatalogueConflict:
     (a partial unique index, see :data:`appcenter.models.PUBLISHED_UNIQUE_FIELDS`), so an
     unreviewed draft cannot squat a real app's id and two editors cannot both publish one;
     this only reads who holds it, for the message."""
-    errors = []
+    errors: dict[str, str] = {}
     for field in PUBLISHED_UNIQUE_FIELDS:
         value = getattr(listing, field)
         if value is None:
@@ -211,11 +209,10 @@ async def catalogue_conflict(listing: AppListing) -> CatalogueConflict:
             {"status": ListingStatus.PUBLISHED.value, field: value, "_id": {"$ne": listing.id}}
         )
         if other is not None:
-            errors.append({"key": field, "message": f"already in the catalogue as {other.slug!r}"})
+            errors[field] = f"already in the catalogue as {other.slug!r}"
     if not errors:
         return CatalogueConflict("the app is already in the catalogue")
-    detail = "; ".join(f"{e['key']}: {e['message']}" for e in errors)
-    return CatalogueConflict(detail, extra=errors)
+    return CatalogueConflict("; ".join(f"{k}: {v}" for k, v in errors.items()), fields=errors)
 
 
 # -- changes --------------------------------------------------------------------------------------
@@ -314,7 +311,7 @@ async def update_listing(
             message = "reviewed field of a published listing: delist, edit and submit it again"
             raise ConflictError(
                 f"{', '.join(reviewed)}: {message}",
-                extra=[{"key": field, "message": message} for field in reviewed],
+                fields=dict.fromkeys(reviewed, message),
             )
     if "slug" in changes and changes["slug"] != listing.slug:
         if listing.published_at is not None:

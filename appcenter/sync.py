@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from litestar.exceptions import HTTPException
 from pydantic import ValidationError
 from pymongo.errors import DuplicateKeyError
 from redis.asyncio import Redis
@@ -35,7 +34,7 @@ from appcenter.validation import CONTENT_FIELDS, ListingIn, check_complete, chec
 from gnews.agencies.models import Agency
 from gnews.audit import service as audit
 from gnews.core.clock import utcnow
-from gnews.core.errors import ConflictError
+from gnews.core.errors import ConflictError, DomainError
 from gnews.core.http_cache import invalidate
 from gnews.core.persistence import insert
 from gnews.plugins import PluginManager
@@ -74,8 +73,8 @@ def _validated(item: Any) -> dict[str, Any]:
     return values
 
 
-def _error(error: HTTPException) -> ValueError:
-    return ValueError(error.detail)
+def _error(error: DomainError) -> ValueError:
+    return ValueError(error.message)
 
 
 async def sync_plugin_listings(
@@ -98,7 +97,7 @@ async def sync_plugin_listings(
             except ValidationError as error:
                 plugins.record_failure(result.plugin, error, HOOK)
                 continue
-            except HTTPException as error:
+            except DomainError as error:
                 plugins.record_failure(result.plugin, _error(error), HOOK)
                 continue
             slug = values["slug"]
@@ -222,7 +221,7 @@ async def _apply(
         stored = await service.change_listing(listing, action, updates, actor, None)
     except service.CatalogueConflict as error:
         # The catalogue already has this app: queue it for review instead.
-        log.warning("listing queued for review", slug=listing.slug, reason=error.detail)
+        log.warning("listing queued for review", slug=listing.slug, reason=error.message)
         queued = {key: value for key, value in updates.items() if key != "published_at"}
         return await _apply(listing, action, {**queued, **_queued()}, actor)
     except ConflictError:
