@@ -13,7 +13,7 @@ from appcenter.models import AppListing
 from gnews.accounts.models import ApiKey, User
 from gnews.agencies.models import Agency
 from gnews.audit.models import AuditEntry
-from gnews.devices.models import Device
+from gnews.devices.models import Device, PushToken
 from gnews.news.models import NewsItem
 from gnews.notifications.models import InboxEntry, Notification, PushBatch
 from gnews.sources.models import Source
@@ -30,6 +30,7 @@ def document_models() -> list[type[Document]]:
         NewsItem,
         AppListing,
         Device,
+        PushToken,
         Notification,
         InboxEntry,
         PushBatch,
