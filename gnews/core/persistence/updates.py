@@ -382,8 +382,10 @@ _FIELD_ADAPTERS: dict[int, tuple[FieldInfo, TypeAdapter[Any]]] = {}
 def _adapter_for_field(info: FieldInfo) -> TypeAdapter[Any]:
     known = _FIELD_ADAPTERS.get(id(info))
     if known is None or known[0] is not info:
-        annotated = typing.Annotated[(info.annotation, *info.metadata)] if info.metadata else None
-        known = (info, TypeAdapter(annotated if annotated is not None else info.annotation))
+        annotation: Any = info.annotation
+        if info.metadata:
+            annotation = typing.Annotated[(annotation, *info.metadata)]
+        known = (info, TypeAdapter(annotation))
         _FIELD_ADAPTERS[id(info)] = known
     return known[1]
 
