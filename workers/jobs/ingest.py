@@ -270,7 +270,7 @@ async def _poll(
     if fetched.not_modified:
         await _record_success(source, now)
         return PollOutcome(source.slug, "not_modified")
-    validators = {"etag": fetched.etag, "last_modified": fetched.last_modified}
+    validators: dict[str, Any] = {"etag": fetched.etag, "last_modified": fetched.last_modified}
     body_hash = hashlib.sha256(fetched.body or b"").hexdigest()
     if body_hash == source.body_hash:  # same bytes, no validators: nothing to parse
         await _record_success(source, now, **validators)
