@@ -43,6 +43,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.support import PRESS_RELEASES  # noqa: E402
 from gnews.dev.embedded import (  # noqa: E402
     ServerProcess,
     free_port,
@@ -52,7 +53,6 @@ from gnews.dev.embedded import (  # noqa: E402
     stop_process,
 )
 
-PRESS = ROOT / "tests" / "fixtures" / "ega-press"
 PROVINCES = ["TH-60", "TH-10", "TH-50", "TH-83", "TH-40"]
 SEARCH = "ประกันสังคม"
 READY_SECONDS = 60.0
@@ -114,15 +114,15 @@ async def seed(mongodb_uri: str, db_name: str, items: int) -> None:
     """An agency, a source and ``items`` published items (a quarter of them in TH-60, half
     national, a tenth about social security), indexed for search as ingestion does."""
     from gnews.agencies.models import Agency
-    from gnews.app import document_models
     from gnews.core.persistence import init_documents, mongo_client
+    from gnews.documents import document_models
     from gnews.news.models import ItemStatus, NewsItem
     from gnews.sources.models import Source
     from gnews.thai.text import index_terms
 
     paragraphs = [
         p.strip()
-        for path in sorted(PRESS.glob("*.txt"))
+        for path in sorted(PRESS_RELEASES.glob("*.txt"))
         for p in path.read_text().split("\n\n")
         if len(p.strip()) > 80
     ]

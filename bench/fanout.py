@@ -40,10 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.support import FCM_QUOTA_PER_SECOND, EmulatorProcess, cpu_seconds
 from gnews.accounts.guards import Principal
 from gnews.accounts.models import Role
-from gnews.app import document_models
 from gnews.core.logs import configure_logging
 from gnews.core.persistence import init_documents, mongo_client, redis_client
 from gnews.dev.embedded import start_mongodb, start_redis
+from gnews.documents import document_models
 from gnews.geo.provinces import all_provinces
 from gnews.jobs import PING, enqueue
 from gnews.notifications import service

@@ -25,20 +25,20 @@ import feedparser
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.support import PRESS_RELEASES
 from gnews.agencies.models import Agency
-from gnews.app import document_models
 from gnews.core.logs import configure_logging
 from gnews.core.persistence import init_documents, mongo_client
 from gnews.dev.embedded import start_mongodb
+from gnews.dev.emulators.feeds import FeedServer
+from gnews.documents import document_models
 from gnews.news.models import NewsItem
 from gnews.news.tagging import warm_up
 from gnews.plugins import build_plugin_manager
 from gnews.sources.models import Source
-from tests.support.feedserver import FeedServer
 from workers.feeds.fetch import make_feed_client
 from workers.jobs.ingest import poll
 
-PRESS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "ega-press"
 THAI_MONTHS = ["มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน"]
 
 
@@ -67,7 +67,7 @@ def make_feed(feed_no: int, items: int, paragraphs: list[str]) -> bytes:
 
 def press_paragraphs() -> list[str]:
     paragraphs = []
-    for path in sorted(PRESS.glob("*.txt")):
+    for path in sorted(PRESS_RELEASES.glob("*.txt")):
         paragraphs += [p.strip() for p in path.read_text().split("\n\n") if len(p.strip()) > 80]
     return paragraphs
 

@@ -1,5 +1,6 @@
-"""What the push benchmarks share: the gateway emulators in a child process, transports pointed
-at them, CPU time of a process and FCM's default quota. Not a benchmark itself.
+"""What the benchmarks share: the gateway emulators in a child process, transports pointed at
+them, CPU time of a process, FCM's default quota and the Thai press releases used as text.
+Not a benchmark itself; it imports no test module.
 
 The scripts put the repository root on ``sys.path`` and import ``bench.support``.
 """
@@ -19,6 +20,8 @@ from workers.push.apns import ApnsTransport
 from workers.push.fcm import FcmTransport
 
 FCM_QUOTA_PER_SECOND = 600_000 / 60  # FCM's default: 600,000 messages/minute per project
+# Real EGA press releases (Thai text), read as data; the tests use the same files.
+PRESS_RELEASES = Path(__file__).resolve().parents[1] / "tests/support/fixtures/ega-press"
 
 
 def cpu_seconds(process: psutil.Process) -> float:

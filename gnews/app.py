@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-from beanie import Document
 from litestar import Litestar, Request, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
@@ -27,17 +26,13 @@ from appcenter.controllers import (
     ListingController,
     ReviewQueueController,
 )
-from appcenter.models import AppListing
 from appcenter.sync import sync_plugin_listings
 from gnews import __version__
 from gnews.accounts.controllers import ApiKeyController, AuthController, UserController
 from gnews.accounts.guards import provide_optional_principal, provide_principal
-from gnews.accounts.models import ApiKey, User
 from gnews.agencies.controllers import AgencyController
-from gnews.agencies.models import Agency
 from gnews.agencies.sync import sync_plugin_agencies
 from gnews.audit.controllers import AuditController
-from gnews.audit.models import AuditEntry
 from gnews.config import ConfigurationError, Settings, load_settings
 from gnews.core.errors import (
     EXCEPTION_HANDLERS,
@@ -49,38 +44,18 @@ from gnews.core.health import HealthController
 from gnews.core.logs import configure_logging, request_context_middleware
 from gnews.core.persistence import init_documents, mongo_client, redis_client
 from gnews.devices.controllers import DeviceController
-from gnews.devices.models import Device
+from gnews.documents import document_models
 from gnews.geo.controllers import ReferenceController
 from gnews.news.controllers import EditorialController, NewsController
-from gnews.news.models import NewsItem
 from gnews.news.tagging import warm_up
 from gnews.notifications.controllers import (
     BreakingNewsController,
     InboxController,
     NotificationController,
 )
-from gnews.notifications.models import InboxEntry, Notification, PushBatch
 from gnews.plugins import PluginManager, build_plugin_manager
 from gnews.sources.controllers import SourceController
-from gnews.sources.models import Source
 from gnews.sources.sync import sync_plugin_sources
-
-
-def document_models() -> list[type[Document]]:
-    """Every beanie document of the system (the API and the worker bind the same set)."""
-    return [
-        User,
-        ApiKey,
-        Agency,
-        AuditEntry,
-        Source,
-        NewsItem,
-        AppListing,
-        Device,
-        Notification,
-        InboxEntry,
-        PushBatch,
-    ]
 
 
 def route_handlers() -> list[type | Router]:
@@ -130,7 +105,9 @@ async def sync_plugin_data(plugins: PluginManager, *, redis: Redis | None = None
     await sync_plugin_listings(plugins, redis=redis)
 
 
-def _lifespan(settings: Settings, plugins: PluginManager):
+def _lifespan(
+    settings: Settings, plugins: PluginManager
+) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         assert settings.mongodb_uri and settings.redis_url

@@ -15,7 +15,6 @@ import click
 
 from gnews import __version__
 from gnews.config import ConfigurationError, Settings, load_settings
-from gnews.dev.embedded import EmbeddedServerError, connected_services, running_dev
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -37,6 +36,8 @@ def _serving_settings(settings: Settings) -> Settings:
     """Settings with MongoDB and Redis URLs: configured, or those of a running ``gnews dev``."""
     if settings.mongodb_uri and settings.redis_url:
         return settings
+    from gnews.dev.embedded import running_dev
+
     dev = running_dev(settings.data_dir)
     if dev is None:
         _fail(
@@ -158,8 +159,11 @@ def emulators(
     Prints the GNEWS_* variables that point the push transports at them. Faults can also be
     changed while running: POST /_emulator/{fcm,apns}/faults on the FCM port.
     """
-    from gnews.dev.emulators.faults import Faults
-    from gnews.dev.emulators.suite import run_emulators
+    try:
+        from gnews.dev.emulators.faults import Faults
+        from gnews.dev.emulators.suite import run_emulators
+    except ModuleNotFoundError as error:  # aiohttp: the `embedded` extra, not in production
+        _fail(f"the emulators need the `embedded` extra (pip install 'gnews[embedded]'): {error}")
 
     try:
         faults = Faults(
@@ -224,8 +228,9 @@ def _run_with_database(
     of the configured or running Redis (whose response cache it may have to invalidate), or
     None when there is none (then no API serves a cache of this data either).
     """
-    from gnews.app import document_models
     from gnews.core.persistence import init_documents, mongo_client, redis_client
+    from gnews.dev.embedded import EmbeddedServerError, connected_services
+    from gnews.documents import document_models
 
     async def run(uri: str, redis_url: str | None) -> Any:
         client = mongo_client(uri, timeout_ms=settings.db_timeout_ms)
@@ -265,6 +270,7 @@ def users_create(email: str, role: str, agency: str | None, name: str | None) ->
     from gnews.accounts.models import Role
     from gnews.accounts.service import create_user
     from gnews.core.errors import ConflictError, FieldError
+    from gnews.dev.embedded import EmbeddedServerError
 
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -278,7 +284,7 @@ def users_create(email: str, role: str, agency: str | None, name: str | None) ->
     try:
         user = _run_with_database(settings, create)
     except (FieldError, ConflictError) as error:
-        _fail(error.detail)
+        _fail(error.message)
     except EmbeddedServerError as error:
         _fail(str(error))
     click.echo(f"created {user.role.value} {user.email} (id {user.id})")
@@ -299,7 +305,10 @@ def sources_poll(slugs: tuple[str, ...], poll_all: bool, concurrency: int) -> No
     Sources declared by plugins are synced first, so a newly installed plugin's feeds are
     polled without starting the API. Exits 1 when a source fails.
     """
+    from beanie import SortDirection
+
     from gnews.app import sync_plugin_data
+    from gnews.dev.embedded import EmbeddedServerError
     from gnews.plugins import build_plugin_manager
     from gnews.sources.models import Source
     from workers.feeds.fetch import make_feed_client
@@ -316,7 +325,7 @@ def sources_poll(slugs: tuple[str, ...], poll_all: bool, concurrency: int) -> No
         # The API's response cache is invalidated as the API itself would (new items, listings).
         await sync_plugin_data(plugins, redis=redis)
         query = {"enabled": True} if poll_all else {"slug": {"$in": list(slugs)}}
-        chosen = await Source.find(query).sort([("slug", 1)]).to_list()
+        chosen = await Source.find(query).sort([("slug", SortDirection.ASCENDING)]).to_list()
         for slug in sorted(set(slugs) - {source.slug for source in chosen}):
             click.echo(f"unknown source {slug!r}", err=True)
         ok = len(chosen) == len(set(slugs)) or poll_all
@@ -362,6 +371,7 @@ def _describe_poll(outcome: Any) -> str:
 def check(check_worker: bool) -> None:
     """Connect to MongoDB and Redis and say what is wrong, if anything."""
     from gnews.core.persistence import mongo_client, ping_mongodb, ping_redis, redis_client
+    from gnews.dev.embedded import running_dev
 
     settings = _settings()
     click.echo(f"environment: {settings.env}; data dir: {settings.data_dir.resolve()}")
@@ -417,6 +427,7 @@ async def _check_worker(redis: Any) -> list[str]:
     from gnews.jobs import PING, enqueue
 
     job = await enqueue(redis, PING)
+    assert job is not None  # None only for a job id already queued; a ping has no id
     try:
         await job.result(timeout=10)
     except TimeoutError:

@@ -1,0 +1,1 @@
+"""The test-suite: ``support/`` (what tests share) and one folder per package."""

@@ -16,9 +16,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from gnews.app import document_models
 from gnews.config import Settings
 from gnews.core.persistence import init_documents, mongo_client
+from gnews.documents import document_models
 from gnews.jobs import FANOUT, PING, POLL_SOURCE, QUEUE_NAME, SEND_BATCH
 from gnews.news.tagging import warm_up
 from gnews.plugins import build_plugin_manager
@@ -76,10 +76,11 @@ async def ping(ctx: dict[str, Any]) -> str:
 def worker_settings(settings: Settings) -> dict[str, Any]:
     """arq ``WorkerSettings`` for this configuration, as a mapping for ``arq.run_worker``."""
     assert settings.mongodb_uri and settings.redis_url
+    mongodb_uri = settings.mongodb_uri
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
-        ctx["mongo_client"] = mongo_client(settings.mongodb_uri, timeout_ms=settings.db_timeout_ms)
+        ctx["mongo_client"] = mongo_client(mongodb_uri, timeout_ms=settings.db_timeout_ms)
         ctx["plugins"] = build_plugin_manager(
             settings.plugins, disabled=settings.disabled_plugins, trace=settings.trace_plugins
         )
@@ -107,7 +108,8 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     # A Redis blip is retried briefly (under a second: a worker stopping while Redis is gone must
     # not hang); a longer outage is ridden out by ResilientWorker's polling loop.
     redis_errors = (RedisConnectionError, RedisTimeoutError, OSError)
-    redis_settings.retry = Retry(ExponentialBackoff(cap=0.5, base=0.1), 3, redis_errors)
+    # redis-py types supported_errors as RedisError subclasses, but retries on any it is given.
+    redis_settings.retry = Retry(ExponentialBackoff(cap=0.5, base=0.1), 3, redis_errors)  # type: ignore[arg-type]
     redis_settings.retry_on_error = list(redis_errors)
     reconcile_seconds = set(range(0, 60, settings.push_reconcile_seconds))
     return {

@@ -8,7 +8,7 @@ highest-weighted ``th`` or ``en``), a device's own setting where there is a devi
 
 from __future__ import annotations
 
-from typing import Literal, cast
+from typing import Literal
 
 Language = Literal["th", "en"]
 LANGUAGES: tuple[Language, ...] = ("th", "en")
@@ -39,7 +39,7 @@ def accepted_language(header: str | None) -> Language | None:
                     weight = 0.0
         if weight <= 0:
             continue
-        candidate = (-weight, position, cast(Language, primary))
+        candidate = (-weight, position, primary)
         if best is None or candidate < best:
             best = candidate
     return best[2] if best else None
@@ -52,7 +52,7 @@ def choose_language(
     ``fallback`` (e.g. a device's setting), else Thai."""
     for candidate in (explicit, accepted_language(accept_language), fallback):
         if candidate in LANGUAGES:
-            return cast(Language, candidate)
+            return candidate
     return DEFAULT_LANGUAGE
 
 

@@ -11,7 +11,9 @@ import time
 import uuid
 
 import structlog
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from structlog.typing import Processor
 
 from gnews.core.errors import REQUEST_ID_HEADER
 
@@ -20,7 +22,7 @@ access_log = structlog.get_logger("gnews.access")
 
 def configure_logging(*, json: bool, level: str = "INFO") -> None:
     """Route structlog and stdlib logging through one formatter (call once per process)."""
-    shared = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
@@ -68,11 +70,11 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
     to every log line, echo it in the response and write one access-log line."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         request_id = _incoming_request_id(scope) or uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id  # type: ignore[typeddict-item]
+        scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
         status = 500
         started = time.perf_counter()
@@ -85,7 +87,7 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
                 name = REQUEST_ID_HEADER.lower().encode()
                 if not any(key.lower() == name for key, _ in headers):
                     headers.append((name, request_id.encode()))
-                message["headers"] = headers  # type: ignore[typeddict-unknown-key]
+                message["headers"] = headers
             await send(message)
 
         try:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from beanie import Document, PydanticObjectId
+from beanie import Document, PydanticObjectId, SortDirection
+from beanie.odm.queries.find import FindMany
 from bson.errors import InvalidId
 from litestar.params import QueryParameter
 from pydantic import BaseModel
@@ -39,6 +40,13 @@ class Page(BaseModel, Generic[T]):
 
     items: list[T]
     next_cursor: str | None = None
+
+    @classmethod
+    def of(cls, convert: Callable[[Any], T], page: tuple[Sequence[Any], str | None]) -> Page[T]:
+        """The page of ``(documents, next_cursor)`` (as the ``page_by_*`` helpers return it),
+        each document converted by ``convert`` (e.g. a schema's ``from_document``)."""
+        documents, next_cursor = page
+        return cls(items=[convert(document) for document in documents], next_cursor=next_cursor)
 
 
 def encode_cursor(values: list[Any]) -> str:
@@ -80,8 +88,16 @@ def id_after(cursor: str | None, *, descending: bool = False) -> dict[str, Any]:
     return {"_id": {"$lt" if descending else "$gt": last_id}}
 
 
+def _direction(descending: bool) -> SortDirection:
+    return SortDirection.DESCENDING if descending else SortDirection.ASCENDING
+
+
 async def page_by_id(
-    query, limit: int, *, descending: bool = False, cursor: str | None = None
+    query: Callable[[Mapping[str, Any]], FindMany[Any]],
+    limit: int,
+    *,
+    descending: bool = False,
+    cursor: str | None = None,
 ) -> tuple[list[Any], str | None]:
     """Fetch one page of a beanie ``find`` query ordered by ``_id``.
 
@@ -89,7 +105,7 @@ async def page_by_id(
     """
     documents = (
         await query(id_after(cursor, descending=descending))
-        .sort([("_id", -1 if descending else 1)])
+        .sort([("_id", _direction(descending))])
         .limit(limit + 1)
         .to_list()
     )
@@ -129,7 +145,7 @@ async def page_by_time(
         query = conditions[0]
     elif conditions:
         query = {"$and": conditions}
-    direction = -1 if descending else 1
+    direction = _direction(descending)
     documents = (
         await document.find(query)
         .sort([(field, direction), ("_id", direction)])

@@ -32,10 +32,10 @@ import structlog
 from litestar.connection import ASGIConnection
 from litestar.exceptions import TooManyRequestsException
 from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Guard
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from gnews.accounts.guards import Guard
 from gnews.config import Settings
 
 log = structlog.get_logger(__name__)

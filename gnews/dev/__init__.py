@@ -1,1 +1,1 @@
-"""`gnews dev` only: embedded MongoDB and Redis, the supervisor, and the push gateway emulators."""
+"""`gnews dev` only: embedded MongoDB and Redis, the supervisor, the gateway and feed emulators."""

@@ -18,7 +18,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -113,7 +113,9 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT
         process.wait()
 
 
-def _wait_until(check, process: subprocess.Popen[bytes], what: str, log_file: Path) -> None:
+def _wait_until(
+    check: Callable[[], bool], process: subprocess.Popen[bytes], what: str, log_file: Path
+) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:

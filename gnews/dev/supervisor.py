@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -164,7 +165,7 @@ class DevSupervisor:
             time.sleep(0.2)
         return 0
 
-    def _start(self, starter) -> ServerProcess:
+    def _start(self, starter: Callable[[Path], ServerProcess]) -> ServerProcess:
         server = starter(self.data_dir)
         self.servers.append(server)
         return server

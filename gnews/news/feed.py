@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from beanie import PydanticObjectId
+from beanie import PydanticObjectId, SortDirection
 from bson.errors import InvalidId
 from pydantic import BaseModel, Field
 
@@ -217,7 +217,7 @@ async def highlighted(criteria: Mapping[str, Any], at: datetime) -> list[NewsIte
     active = {"$or": [{"pinned_until": {"$gt": at}}, {"featured_until": {"$gt": at}}]}
     found = (
         await NewsItem.find(_all_of([criteria, active]))
-        .sort([("published_at", -1), ("_id", -1)])
+        .sort([("published_at", SortDirection.DESCENDING), ("_id", SortDirection.DESCENDING)])
         .limit(MAX_HIGHLIGHTS * 5)
         .to_list()
     )

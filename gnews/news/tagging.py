@@ -48,8 +48,10 @@ def assign_provinces(item: NewsItem, source: Source, plugins: PluginManager) -> 
                 plugins.record_failure(result.plugin, error, "gnews_item_provinces")
                 continue
             tags.append(ProvinceTag(code=code, reason=reason, detail=detail))
-    seen: set[str] = set()
-    item.province_tags = [t for t in tags if not (t.code in seen or seen.add(t.code))]
+    first_tags: dict[str, ProvinceTag] = {}  # one tag per province: its first
+    for tag in tags:
+        first_tags.setdefault(tag.code, tag)
+    item.province_tags = list(first_tags.values())
     item.provinces = [tag.code for tag in item.province_tags]
 
 

@@ -393,10 +393,8 @@ def _from_iso(m: re.Match[str], text: str, now: datetime) -> datetime | None:
     second = min(int(m.group("second") or 0), 59)
     if hour > 23 or minute > 59:
         return None
-    zone: tzinfo | None = None
-    if m.group("zone"):
-        zone = _iso_zone(m.group("zone"))
-    return _build(year, month, day, (hour, minute, second), zone, now)
+    offset = _iso_zone(m.group("zone")) if m.group("zone") else None
+    return _build(year, month, day, (hour, minute, second), offset, now)
 
 
 def _from_numeric(m: re.Match[str], text: str, now: datetime) -> datetime | None:

@@ -1,5 +1,7 @@
-"""What the tests share: servers, emulators, the feed server, factories, assertion helpers, and
-the fixture files (``FIXTURES``)."""
+"""What the tests share: servers, emulators, factories, assertion helpers and fixture files.
+
+``FIXTURES`` is the folder of fixture files; the feed server is ``gnews.dev.emulators.feeds``.
+"""
 
 from pathlib import Path
 

@@ -127,7 +127,8 @@ async def _refuse_private_destinations(request: httpx.Request) -> None:
         infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except OSError:
         return
-    blocked = sorted({info[4][0] for info in infos if not _is_public(info[4][0])})
+    addresses = {str(info[4][0]) for info in infos}  # sockaddr: (address, port, ...)
+    blocked = sorted(address for address in addresses if not _is_public(address))
     if blocked:
         url = str(request.url)
         raise FetchError(

@@ -367,7 +367,8 @@ def _struct_to_utc(value: time.struct_time | tuple[int, ...] | None) -> datetime
     if value is None:
         return None
     try:
-        return datetime(*tuple(value)[:6], tzinfo=UTC)
+        year, month, day, hour, minute, second = tuple(value)[:6]
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except (ValueError, TypeError, OverflowError):
         return None
 

@@ -153,12 +153,12 @@ class Fanout:
             notification_id=self.id,
             seq=self.next_seq,
             platform=platform,
-            language=language,  # type: ignore[arg-type]
+            language=language,
             device_ids=[str(device["_id"]) for device in devices],
             tokens=[device["push_token"] for device in devices],
             size=len(devices),
             last_device_id=str(devices[-1]["_id"]),
-            not_before=lifecycle.now(),
+            not_before=await lifecycle.now(),
         )
         try:
             await batch.insert()

@@ -128,7 +128,8 @@ class _ServerProtocol(asyncio.Protocol):
             elif isinstance(event, h2.events.StreamEnded):
                 request = self.requests.pop(event.stream_id, None)
                 if request is not None:
-                    self.emulator.handle(self, event.stream_id, *request)
+                    headers, body = request
+                    self.emulator.handle(self, event.stream_id, headers, bytes(body))
             elif isinstance(event, h2.events.StreamReset):
                 self.requests.pop(event.stream_id, None)
                 self.pending.pop(event.stream_id, None)
@@ -280,10 +281,10 @@ class ApnsEmulator:
         """Answer one request (after the injected latency, if any)."""
         if self.faults.latency:
             asyncio.get_running_loop().call_later(
-                self.faults.latency, self._answer, connection, stream_id, headers, bytes(body)
+                self.faults.latency, self._answer, connection, stream_id, headers, body
             )
         else:
-            self._answer(connection, stream_id, headers, bytes(body))
+            self._answer(connection, stream_id, headers, body)
 
     def _answer(
         self, connection: _ServerProtocol, stream_id: int, headers: dict[str, str], body: bytes

@@ -1,0 +1,1 @@
+"""Sample plugins (good, raising, invalid, GAC listings) that the plugin tests load."""

@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from gnews.app import document_models
 from gnews.config import Settings
 from gnews.core.persistence import init_documents, mongo_client
 from gnews.dev.emulators.suite import PushEmulators
 from gnews.devices.models import Device, Platform
 from gnews.devices.service import new_secret
+from gnews.documents import document_models
 from gnews.notifications.models import Notification, NotificationStatus
 from tests.support.push import FAST, apns_token, fcm_token
 from workers.push.apns import ApnsTransport

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from gnews.dev.emulators.feeds import FeedServer
 from tests.support import FIXTURES as SHARED_FIXTURES
-from tests.support.feedserver import FeedServer
 from workers.feeds.fetch import make_feed_client
 
 FIXTURES = SHARED_FIXTURES
@@ -24,7 +24,7 @@ def fixture_bytes(name: str) -> bytes:
 
 @pytest.fixture
 def feed_server() -> Iterator[FeedServer]:
-    """A started :class:`~tests.support.feedserver.FeedServer` on 127.0.0.1 (see its docstring)."""
+    """A started :class:`~gnews.dev.emulators.feeds.FeedServer` on 127.0.0.1 (see its docstring)."""
     with FeedServer() as server:
         yield server
 

@@ -1,4 +1,4 @@
-"""fetch_feed against a real HTTP server on 127.0.0.1 (tests/support/feedserver.py)."""
+"""fetch_feed against a real HTTP server on 127.0.0.1 (gnews/dev/emulators/feeds.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import zlib
 import httpx
 import pytest
 
-from tests.support.feedserver import FeedServer, RecordedRequest, Response, http_date, unused_port
+from gnews.dev.emulators.feeds import FeedServer, RecordedRequest, Response, http_date, unused_port
 from tests.workers.feeds.conftest import fixture_bytes
 from workers.feeds.fetch import FETCH_ERROR_KINDS, FetchError, fetch_feed, make_feed_client
 

@@ -350,8 +350,8 @@ async def test_gnews_sources_poll_ingests_a_plugin_feed_readable_through_the_api
 async def test_a_real_arq_worker_runs_the_cron_and_poll_jobs(client, settings, feed_server):
     from arq.worker import Worker
 
-    from gnews.app import document_models
     from gnews.core.persistence import init_documents, mongo_client
+    from gnews.documents import document_models
     from workers.settings import worker_settings
 
     feed_server.add("/press.xml", fixture_bytes("ega_press_rss.xml"))

@@ -14,6 +14,7 @@ import collections
 import contextlib
 import ssl
 from dataclasses import dataclass, field
+from typing import cast
 
 import h2.config
 import h2.connection
@@ -155,7 +156,7 @@ class _ClientProtocol(asyncio.Protocol):
 
     # --- asyncio.Protocol -------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = cast(asyncio.Transport, transport)  # create_connection's: a Transport
         self.conn.initiate_connection()
         self.conn.increment_flow_control_window(RECEIVE_WINDOW)
         self.transport.write(self.conn.data_to_send())
@@ -330,11 +331,10 @@ class Http2Pool:
         self.host, self.port, self.tls = origin.host, origin.port, origin.tls
         self.scheme = b"https" if self.tls else b"http"
         self.authority = origin.authority.encode()
+        self.ssl_context: ssl.SSLContext | None = None
         if self.tls:
             self.ssl_context = ssl_context or ssl.create_default_context()
             self.ssl_context.set_alpn_protocols(["h2"])
-        else:
-            self.ssl_context = None
         self.max_connections = max_connections
         # h2 counts a connection's open streams by walking them all on every new stream: a few
         # hundred per connection, over several connections, costs less CPU than 1,000 on one.
@@ -409,7 +409,8 @@ class Http2Pool:
         finally:
             self._connecting -= 1
         if self.tls:
-            ssl_object = protocol.transport.get_extra_info("ssl_object")
+            transport = protocol.transport
+            ssl_object = transport.get_extra_info("ssl_object") if transport else None
             if ssl_object is None or ssl_object.selected_alpn_protocol() != "h2":
                 protocol.close()
                 raise Http2Error(f"{self.host}:{self.port} does not speak HTTP/2 (ALPN)")

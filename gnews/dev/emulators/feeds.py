@@ -1,4 +1,5 @@
-"""A real HTTP server on 127.0.0.1 for feed tests (no mocks, no patched network layers).
+"""An agency's web site on 127.0.0.1, serving feeds: a real HTTP server for the feed tests and
+``bench/ingest.py`` (no mocks, no patched network layers).
 
 The server runs :class:`http.server.ThreadingHTTPServer` in a background thread (one thread per
 connection), so it never blocks the test's event loop. Tests register routes and then point the
