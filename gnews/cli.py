@@ -112,11 +112,13 @@ def serve(host: str | None, port: int | None) -> None:
 def worker() -> None:
     """Run the arq worker only: feed polling, push notifications and scheduled jobs."""
     from gnews.core.logs import configure_logging
+    from gnews.core.metrics import serve_worker_metrics
     from gnews.news.tagging import warm_up
     from workers.settings import make_worker
 
     settings = _serving_settings(_settings())
     configure_logging(json=settings.json_logs, level=settings.log_level)
+    serve_worker_metrics(settings)
     # The Thai dictionaries are millions of objects that live as long as the process: built
     # first and frozen, the garbage collector no longer walks them in every full collection,
     # which otherwise cost the push fan-out about a tenth of its CPU (bench/fanout.py).

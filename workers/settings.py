@@ -18,6 +18,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from gnews.app import document_models
 from gnews.config import Settings
+from gnews.core import metrics
 from gnews.core.persistence import init_documents, mongo_client
 from gnews.jobs import FANOUT, PING, POLL_SOURCE, QUEUE_NAME, SEND_BATCH
 from gnews.news.tagging import warm_up
@@ -139,6 +140,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
                 timeout=RETENTION_TIMEOUT,
             ),
         ],
+        **metrics.job_hooks(QUEUE_NAME),
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": redis_settings,

@@ -33,6 +33,7 @@ import structlog
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError
 
+from gnews.core import metrics
 from gnews.core.clock import utcnow
 from gnews.core.persistence import object_id
 from gnews.devices.models import Device
@@ -291,9 +292,11 @@ async def complete_batch(batch: PushBatch, tally: Tally) -> bool:
     counted = await _notifications().find_one_and_update(
         {"_id": object_id(batch.notification_id)},
         {"$inc": {**tally.increments("stats"), "batches_done": 1}},
-        projection={"status": 1, "batches_done": 1, "batches_total": 1},
+        projection={"status": 1, "batches_done": 1, "batches_total": 1, "send_at": 1},
         return_document=ReturnDocument.AFTER,
     )
+    if counted is not None and counted["batches_done"] == 1:
+        metrics.observe_delivery_lag("first", counted.get("send_at"))
     if (
         counted is not None
         and counted["status"] == NotificationStatus.SENDING.value
@@ -446,7 +449,7 @@ async def finish_if_complete(notification_id: str) -> bool:
     status = NotificationStatus.DONE
     if totals["stats.targeted"] and not totals["stats.sent"]:
         status = NotificationStatus.FAILED
-    result = await _notifications().update_one(
+    finished = await _notifications().find_one_and_update(
         {"_id": object_id(notification_id), "status": NotificationStatus.SENDING.value},
         {
             "$set": {
@@ -457,8 +460,12 @@ async def finish_if_complete(notification_id: str) -> bool:
                 "settled": True,
             }
         },
+        projection={"send_at": 1},
     )
-    return result.modified_count == 1
+    if finished is None:
+        return False
+    metrics.observe_delivery_lag("last", finished.get("send_at"))
+    return True
 
 
 async def settle(notification_id: str) -> bool:
