@@ -15,7 +15,12 @@ import click
 
 from gnews import __version__
 from gnews.config import ConfigurationError, Settings, load_settings
-from gnews.dev.embedded import EmbeddedServerError, connected_services, running_dev
+from gnews.dev.embedded import (
+    EmbeddedServerError,
+    connected_services,
+    describe_other_devs,
+    running_dev,
+)
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -39,6 +44,8 @@ def _serving_settings(settings: Settings) -> Settings:
         return settings
     dev = running_dev(settings.data_dir)
     if dev is None:
+        if elsewhere := describe_other_devs(settings.data_dir):
+            _fail(elsewhere)
         _fail(
             "no MongoDB/Redis configured and `gnews dev` is not running for "
             f"{settings.data_dir}: set GNEWS_MONGODB_URI and GNEWS_REDIS_URL, "
@@ -404,7 +411,8 @@ def check(check_worker: bool) -> None:
 
     if mongodb_uri is None and redis_url is None:
         click.echo(
-            "nothing to check: start `gnews dev`, or set GNEWS_MONGODB_URI and GNEWS_REDIS_URL"
+            describe_other_devs(settings.data_dir)
+            or "nothing to check: start `gnews dev`, or set GNEWS_MONGODB_URI and GNEWS_REDIS_URL"
         )
         sys.exit(1)
     problems = asyncio.run(probe())
