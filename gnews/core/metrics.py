@@ -222,7 +222,7 @@ def metrics_access_allowed(address: str, authorization: str | None, settings: Se
     """True when a client at ``address`` with this ``Authorization`` header may read metrics:
     its address is in ``GNEWS_METRICS_ALLOW_NETWORKS``, or it sends the bearer token."""
     token = settings.metrics_token
-    if token is not None and authorization:
+    if token is not None and token.get_secret_value() and authorization:
         scheme, _, given = authorization.partition(" ")
         if scheme.lower() == "bearer" and hmac.compare_digest(
             given.strip().encode(), token.get_secret_value().encode()

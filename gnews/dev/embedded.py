@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from gnews.config import Settings
@@ -54,6 +54,7 @@ class DevRuntime:
     mongodb_uri: str
     redis_url: str
     api_url: str
+    push_env: dict[str, str] = field(default_factory=dict)  # GNEWS_FCM_*/APNS_* of emulators
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -194,7 +194,10 @@ class DevSupervisor:
             return 1
         if self.stopping:
             return 0
-        write_runtime(self.data_dir, DevRuntime(os.getpid(), mongodb_uri, redis_url, self.api_url))
+        write_runtime(
+            self.data_dir,
+            DevRuntime(os.getpid(), mongodb_uri, redis_url, self.api_url, push_env),
+        )
         env = child_env(
             GNEWS_MONGODB_URI=mongodb_uri,
             GNEWS_REDIS_URL=redis_url,
