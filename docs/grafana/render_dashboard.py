@@ -14,7 +14,7 @@ script does what Grafana and Prometheus would do, for the expressions the dashbo
    4 scrape intervals, ``histogram_quantile``) over the scrapes and draws the panels in the
    dashboard's grid with matplotlib.
 
-Run: ``python docs/grafana/render_dashboard.py`` (about 3 minutes; ``--seconds`` to change).
+Run: ``python docs/grafana/render_dashboard.py`` (about 5 minutes; ``--seconds`` to change).
 """
 
 from __future__ import annotations
@@ -195,7 +195,8 @@ class Load:
         """A notification every few seconds, and manual polls."""
         n = 0
         while not self.stop.is_set():
-            audience = [{"provinces": ["TH-60"]}, {"everyone": True}, {"provinces": ["TH-10"]}][n % 3]
+            audiences = [{"provinces": ["TH-60"]}, {"everyone": True}, {"provinces": ["TH-10"]}]
+            audience = audiences[n % 3]
             self.http.post(
                 "/api/v1/notifications",
                 json={"title_th": f"ประกาศ {n}", "body_th": "ทดสอบ", "audience": audience},
@@ -226,23 +227,31 @@ def record(seconds: float, interval: float, devices: int) -> list[dict]:
     try:
         wait_ready(f"{api}/health/ready", dev)
         wait_ready(worker, dev)
+        done = threading.Event()
+
+        def scrape() -> None:  # from the start, so the set-up's first polls are in too
+            started = time.monotonic()
+            while time.monotonic() - started < seconds:
+                at = time.time()
+                scrapes.append(
+                    {
+                        "t": at,
+                        "api": httpx.get(f"{api}/metrics", timeout=10).text,
+                        "worker": httpx.get(worker, timeout=10).text,
+                    }
+                )
+                time.sleep(max(0.0, interval - (time.time() - at)))
+            done.set()
+
+        scraper = threading.Thread(target=scrape, daemon=True)
+        scraper.start()
         make_admin(work)
         load = Load(api, f"http://127.0.0.1:{ports['DEV_FCM_PORT']}")
         load.prepare(f"http://127.0.0.1:{feeds.server_port}", devices)
         threads = [threading.Thread(target=f, daemon=True) for f in (load.readers, load.editors)]
         for thread in threads:
             thread.start()
-        started = time.monotonic()
-        while time.monotonic() - started < seconds:
-            at = time.time()
-            scrapes.append(
-                {
-                    "t": at,
-                    "api": httpx.get(f"{api}/metrics", timeout=10).text,
-                    "worker": httpx.get(worker, timeout=10).text,
-                }
-            )
-            time.sleep(max(0.0, interval - (time.time() - at)))
+        done.wait()
         load.stop.set()
         for thread in threads:
             thread.join(30)
@@ -436,7 +445,7 @@ def render(dashboard: dict, scrapes: list[dict], interval: float, out: Path) -> 
 def main() -> None:
     """Record (or load) scrapes and render the dashboard."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=150)
+    parser.add_argument("--seconds", type=float, default=180)
     parser.add_argument("--interval", type=float, default=3)
     parser.add_argument("--devices", type=int, default=300)
     parser.add_argument("--scrapes", type=Path, help="render these saved scrapes (JSON)")
