@@ -61,6 +61,7 @@ def feed_server() -> Iterator[FeedServer]:
         yield server
 
 
+@pytest.mark.timeout(300)  # a fan-out and a poll through a real worker, on a shared machine
 async def test_metrics_after_a_real_fanout_and_a_real_poll(
     client, push_settings: Settings, emulators: PushEmulators, auth_headers, feed_server
 ):

@@ -93,6 +93,7 @@ def login(port: int, email: str, password: str) -> httpx.Response:
     )
 
 
+@pytest.mark.timeout(300)  # two starts of `gnews dev` and five commands, on a shared machine
 def test_dev_lifecycle_commands_shutdown_and_restart(dev_dirs):
     data_dir, port, log, before = dev_dirs
     env = cli_env(data_dir)
