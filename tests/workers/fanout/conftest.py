@@ -161,8 +161,10 @@ async def add_devices(
             **fixed,
         }
         devices.append(Device(**values))
-    await Device.insert_many(devices)
-    return await Device.find({"push_token": {"$in": [d.push_token for d in devices]}}).to_list()
+    inserted = await Device.insert_many(devices)
+    for device, device_id in zip(devices, inserted.inserted_ids, strict=True):
+        device.id = device_id
+    return devices
 
 
 def received(emulators: PushEmulators) -> Counter[str]:

@@ -11,7 +11,7 @@ from workers.push.fcm import FcmTransport
 from .conftest import message
 from .transport_plugins import broken
 
-PLUGINS = "tests.workers.push.plugins"
+PLUGINS = "tests.workers.push.transport_plugins"
 
 
 def emulator_settings(emulators, **overrides):

@@ -1,7 +1,7 @@
 """A plugin replacing the built-in Android transport (e.g. with Huawei Push Kit's gateway)."""
 
 from gnews.hookspecs import hookimpl
-from tests.workers.push.plugins.line import LineTransport
+from tests.workers.push.transport_plugins.line import LineTransport
 
 
 class OtherAndroidTransport(LineTransport):
