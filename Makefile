@@ -4,21 +4,39 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PLUGIN_DIRS := $(patsubst %/pyproject.toml,%,$(wildcard plugins/*/pyproject.toml))
+# Every dependency's exact version (all extras, every platform): installs use it as constraints,
+# so they are the same everywhere (here, CI, the Containerfile). Change it only with `make lock`.
+LOCK := requirements.lock
+LOCK_COMPILE = $(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+	--quiet --custom-compile-command "make lock"
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench clean lock lock-check
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
+$(STAMP): pyproject.toml $(LOCK) $(wildcard plugins/*/pyproject.toml)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(LOCK) \
 		-e '.[dev]' $(addprefix -e ,$(PLUGIN_DIRS))
 	@touch $@
+
+# After changing dependencies in pyproject.toml: pins what is new, keeps the other pins.
+# `make lock UPGRADE=1` moves every pin to the newest allowed version.
+lock: $(STAMP)
+	$(LOCK_COMPILE) $(if $(UPGRADE),--upgrade) -o $(LOCK)
+	@echo "$(LOCK) updated: review and commit it with the pyproject.toml change"
+
+# Fails when pyproject.toml asks for something the lock does not pin (run by `make test`).
+lock-check: $(STAMP)
+	@cp $(LOCK) $(VENV)/lock-check.txt
+	@$(LOCK_COMPILE) -o $(VENV)/lock-check.txt
+	@diff -u $(LOCK) $(VENV)/lock-check.txt \
+		|| (echo "$(LOCK) is out of date with pyproject.toml: run make lock" && exit 1)
 
 run: $(STAMP)
 	$(BIN)/gnews dev
 
-test: $(STAMP)
+test: $(STAMP) lock-check
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest

@@ -42,10 +42,12 @@ from gnews.core.errors import (
 )
 from gnews.core.health import HealthController
 from gnews.core.logs import configure_logging, request_context_middleware
+from gnews.core.metrics import http_metrics_middleware, metrics_endpoint
 from gnews.core.persistence import init_documents, mongo_client, redis_client
 from gnews.devices.controllers import DeviceController
 from gnews.documents import document_models
 from gnews.geo.controllers import ReferenceController
+from gnews.jobs import QUEUES
 from gnews.news.controllers import EditorialController, NewsController
 from gnews.news.tagging import warm_up
 from gnews.notifications.controllers import (
@@ -82,7 +84,7 @@ def route_handlers() -> list[type | Router]:
         ],
         opt={NEEDS_DATABASE: True},
     )
-    return [HealthController, ReferenceController, needs_database]
+    return [HealthController, ReferenceController, metrics_endpoint, needs_database]
 
 
 NEEDS_DATABASE = "needs_database"
@@ -171,7 +173,7 @@ def create_app(
         },
         before_request=refuse_until_database_ready,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        middleware=[request_context_middleware],
+        middleware=[http_metrics_middleware, request_context_middleware],
         cors_config=CORSConfig(allow_origins=settings.cors_origins, allow_credentials=False)
         if settings.cors_origins
         else None,
@@ -203,7 +205,7 @@ def create_app(
                 }
             ),
         ),
-        state=State({"settings": settings, "plugins": plugins}),
+        state=State({"settings": settings, "plugins": plugins, "queues": QUEUES}),
         logging_config=None,  # ours (gnews.core.logs) is configured above, not Litestar's
         debug=False,
     )

@@ -36,10 +36,12 @@ def _serving_settings(settings: Settings) -> Settings:
     """Settings with MongoDB and Redis URLs: configured, or those of a running ``gnews dev``."""
     if settings.mongodb_uri and settings.redis_url:
         return settings
-    from gnews.dev.embedded import running_dev
+    from gnews.dev.embedded import describe_other_devs, running_dev
 
     dev = running_dev(settings.data_dir)
     if dev is None:
+        if elsewhere := describe_other_devs(settings.data_dir):
+            _fail(elsewhere)
         _fail(
             "no MongoDB/Redis configured and `gnews dev` is not running for "
             f"{settings.data_dir}: set GNEWS_MONGODB_URI and GNEWS_REDIS_URL, "
@@ -113,11 +115,13 @@ def serve(host: str | None, port: int | None) -> None:
 def worker() -> None:
     """Run the arq worker only: feed polling, push notifications and scheduled jobs."""
     from gnews.core.logs import configure_logging
+    from gnews.core.metrics import serve_worker_metrics
     from gnews.news.tagging import warm_up
     from workers.settings import make_worker
 
     settings = _serving_settings(_settings())
     configure_logging(json=settings.json_logs, level=settings.log_level)
+    serve_worker_metrics(settings)
     # The Thai dictionaries are millions of objects that live as long as the process: built
     # first and frozen, the garbage collector no longer walks them in every full collection,
     # which otherwise cost the push fan-out about a tenth of its CPU (bench/fanout.py).
@@ -371,7 +375,7 @@ def _describe_poll(outcome: Any) -> str:
 def check(check_worker: bool) -> None:
     """Connect to MongoDB and Redis and say what is wrong, if anything."""
     from gnews.core.persistence import mongo_client, ping_mongodb, ping_redis, redis_client
-    from gnews.dev.embedded import running_dev
+    from gnews.dev.embedded import describe_other_devs, running_dev
 
     settings = _settings()
     click.echo(f"environment: {settings.env}; data dir: {settings.data_dir.resolve()}")
@@ -379,6 +383,7 @@ def check(check_worker: bool) -> None:
     mongodb_uri = settings.mongodb_uri or (dev.mongodb_uri if dev else None)
     redis_url = settings.redis_url or (dev.redis_url if dev else None)
     origin = "configured" if settings.mongodb_uri else f"gnews dev (pid {dev.pid})" if dev else ""
+    push_settings = _with_dev_push(settings, dev.push_env if dev else {})
 
     async def probe() -> list[str]:
         problems = []
@@ -408,11 +413,12 @@ def check(check_worker: bool) -> None:
             elif check_worker:
                 problems += await _check_worker(redis)
             await redis.aclose()
-        return problems
+        return problems + await _check_push(push_settings, mongodb_uri)
 
     if mongodb_uri is None and redis_url is None:
         click.echo(
-            "nothing to check: start `gnews dev`, or set GNEWS_MONGODB_URI and GNEWS_REDIS_URL"
+            describe_other_devs(settings.data_dir)
+            or "nothing to check: start `gnews dev`, or set GNEWS_MONGODB_URI and GNEWS_REDIS_URL"
         )
         sys.exit(1)
     problems = asyncio.run(probe())
@@ -421,6 +427,53 @@ def check(check_worker: bool) -> None:
     if problems:
         sys.exit(1)
     click.echo("all checks passed")
+
+
+def _with_dev_push(settings: Settings, push_env: dict[str, str]) -> Settings:
+    """``settings`` with the push gateways of a running ``gnews dev`` (its emulators), for those
+    not configured here: its worker sends through them."""
+    names = {key.removeprefix("GNEWS_").lower(): value for key, value in push_env.items()}
+    emulated = {
+        name: value for name, value in names.items() if name not in settings.model_fields_set
+    }
+    return load_settings(**emulated) if emulated else settings
+
+
+async def _check_push(settings: Settings, mongodb_uri: str | None) -> list[str]:
+    """Which platforms a worker with these settings can push to; a problem for each it cannot,
+    with how many active devices of it would fail with ``no_transport``."""
+    from gnews.core.persistence import mongo_client
+    from gnews.devices.models import Platform
+    from gnews.plugins import build_plugin_manager
+    from workers.push import close_transports, load_transports
+
+    manager = build_plugin_manager(settings.plugins, disabled=settings.disabled_plugins)
+    transports = load_transports(manager, settings)
+    await close_transports(transports)
+    problems = []
+    for platform in sorted({p.value for p in Platform} | set(transports)):
+        transport = transports.get(platform)
+        if transport is not None:
+            click.echo(f"push to {platform}: on ({type(transport).__name__})")
+            continue
+        devices = ""
+        if mongodb_uri is not None:
+            client = mongo_client(mongodb_uri, timeout_ms=settings.db_timeout_ms)
+            try:
+                count = await client[settings.mongodb_db]["devices"].count_documents(
+                    {"platform": platform, "active": True}
+                )
+                devices = f"; {count} active {platform} devices would fail with no_transport"
+            except Exception:  # MongoDB's own problem is reported above
+                pass
+            finally:
+                await client.close()
+        click.echo(f"push to {platform}: off{devices}")
+        problems.append(
+            f"push to {platform} is off{devices}: configure its gateway (docs/push.md; "
+            "the warning above says what is missing)"
+        )
+    return problems
 
 
 async def _check_worker(redis: Any) -> list[str]:

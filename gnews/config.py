@@ -76,14 +76,29 @@ class Settings(BaseSettings):
     # notifications (the notification and its stats are always kept) and inbox entries.
     push_batch_retention_days: int = Field(30, ge=0, le=3650)
     inbox_retention_days: int = Field(90, ge=0, le=3650)
+    # Prometheus metrics (docs/operations.md#metrics): who may read /metrics (the API's) and the
+    # worker's own endpoint: clients in these networks, or with this bearer token.
+    metrics_allow_networks: Annotated[list[str], NoDecode] = ["127.0.0.0/8", "::1/128"]
+    metrics_token: SecretStr | None = None
+    worker_metrics_port: int = Field(9464, ge=0, le=65535)  # 0: the worker serves no metrics
+    # `gnews dev` (docs/operations.md#gnews-dev): ports of what it starts; 0 = a free port.
+    dev_mongodb_port: int = Field(0, ge=0, le=65535)
+    dev_redis_port: int = Field(0, ge=0, le=65535)
+    dev_fcm_port: int = Field(8470, ge=0, le=65535)
+    dev_apns_port: int = Field(8471, ge=0, le=65535)
 
     _split_lists = field_validator(
-        "plugins", "disabled_plugins", "cors_origins", "trusted_proxies", mode="before"
+        "plugins",
+        "disabled_plugins",
+        "cors_origins",
+        "trusted_proxies",
+        "metrics_allow_networks",
+        mode="before",
     )(_split_csv)
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "metrics_allow_networks")
     @classmethod
-    def _check_trusted_proxies(cls, value: list[str]) -> list[str]:
+    def _check_networks(cls, value: list[str]) -> list[str]:
         for entry in value:
             try:
                 ipaddress.ip_network(entry, strict=False)

@@ -6,6 +6,7 @@ from arq.connections import ArqRedis
 from arq.jobs import Job
 
 QUEUE_NAME = "gnews:queue"
+QUEUES = (QUEUE_NAME,)  # every queue workers consume (/metrics reports their depth)
 
 POLL_SOURCE = "poll_source"  # args: source id (str)
 PING = "ping"

@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from gnews.config import Settings
+from gnews.core import metrics
 from gnews.core.persistence import init_documents, mongo_client
 from gnews.documents import document_models
 from gnews.jobs import FANOUT, PING, POLL_SOURCE, QUEUE_NAME, SEND_BATCH
@@ -143,6 +144,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
                 timeout=RETENTION_TIMEOUT,
             ),
         ],
+        **metrics.job_hooks(QUEUE_NAME),
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": redis_settings,

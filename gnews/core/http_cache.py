@@ -19,6 +19,8 @@ from litestar.datastructures import CacheControlHeader
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from gnews.core.metrics import count_cache_lookup
+
 VERSION_KEY = "cache:version:{namespace}"
 ENTRY_KEY = "cache:entry:{namespace}:{version}:{digest}"
 DEFAULT_TTL_SECONDS = 300
@@ -92,6 +94,7 @@ async def cached_json(
         body = await redis.get(key)
     except RedisError:
         key = None
+    count_cache_lookup(namespace, "hit" if body is not None else "miss" if key else "error")
     if body is None:
         body = encode(await build())
         if key is not None:

@@ -63,6 +63,17 @@ def configure_logging(*, json: bool, level: str = "INFO") -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("pymongo").setLevel(logging.WARNING)
+    # arq logs the start and end of every job; its cron jobs (the reconciler every 15 s, the
+    # poll scheduler every minute) would fill the log. Their failures (ERROR) still show, and
+    # the jobs log themselves when they did something.
+    logging.getLogger("arq.worker").addFilter(_quiet_cron_runs)
+
+
+def _quiet_cron_runs(record: logging.LogRecord) -> bool:
+    """Drop arq's INFO lines about cron job runs (``→``/``←`` of ``cron:…`` jobs)."""
+    if record.levelno > logging.INFO or not isinstance(record.args, tuple):
+        return True
+    return not any(isinstance(arg, str) and arg.startswith("cron:") for arg in record.args)
 
 
 def request_context_middleware(app: ASGIApp) -> ASGIApp:

@@ -37,6 +37,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from gnews.config import Settings
+from gnews.core.metrics import count_rate_limit_refusal
 
 log = structlog.get_logger(__name__)
 
@@ -138,6 +139,7 @@ def rate_limited(budget: str) -> Guard:
             _warn_unavailable(error)
             return
         if retry_after is not None:
+            count_rate_limit_refusal(budget)
             raise TooManyRequestsException(
                 f"too many requests; retry in {retry_after} s",
                 headers={"Retry-After": str(retry_after)},

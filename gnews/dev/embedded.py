@@ -17,9 +17,10 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from gnews.config import Settings
@@ -53,6 +54,7 @@ class DevRuntime:
     mongodb_uri: str
     redis_url: str
     api_url: str
+    push_env: dict[str, str] = field(default_factory=dict)  # GNEWS_FCM_*/APNS_* of emulators
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -147,6 +149,10 @@ def start_mongodb(data_dir: Path, port: int | None = None) -> ServerProcess:
     run_dir = data_dir / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
     log_file = data_dir / "log" / "mongodb.log"
+    pid_file = run_dir / f"mongodb-{port}.pid"
+    # Whoever starts it holds the dev lock, so a pid file left here is stale (its server was
+    # killed): nx-27017 would refuse to start while the pid is alive or a zombie, or reused.
+    pid_file.unlink(missing_ok=True)
     argv = [
         sys.executable,
         "-c",
@@ -160,7 +166,7 @@ def start_mongodb(data_dir: Path, port: int | None = None) -> ServerProcess:
         "--log-file",
         str(log_file),
         "--pid-file",
-        str(run_dir / f"mongodb-{port}.pid"),
+        str(pid_file),
     ]
     process = spawn(argv, log_file=log_file)
     _wait_until(
@@ -231,11 +237,13 @@ class PushEmulatorProcess:
         return credentials.env(self.fcm_url if fcm else None, self.apns_url if apns else None)
 
 
-def start_push_emulators(data_dir: Path) -> PushEmulatorProcess:
-    """Start the FCM and APNs emulators (``gnews emulators``) on free loopback ports; their dev
-    credentials are kept under ``data_dir/emulators``."""
-    fcm_port = free_port()
-    apns_port = free_port()
+def start_push_emulators(
+    data_dir: Path, fcm_port: int = 0, apns_port: int = 0
+) -> PushEmulatorProcess:
+    """Start the FCM and APNs emulators (``gnews emulators``) on these loopback ports (0: a free
+    one); their dev credentials are kept under ``data_dir/emulators``."""
+    fcm_port = fcm_port or free_port()
+    apns_port = apns_port or free_port()
     while apns_port == fcm_port:
         apns_port = free_port()
     credentials_dir = data_dir / "emulators"
@@ -319,6 +327,61 @@ def clear_runtime(data_dir: Path) -> None:
     runtime_file(data_dir).unlink(missing_ok=True)
 
 
+def _registry() -> Path:
+    """Where each running ``gnews dev`` of this user leaves a note naming its data dir."""
+    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+    return Path(base) / f"gnews-{os.getuid()}"
+
+
+def register_dev(data_dir: Path) -> Path:
+    """Note that a ``gnews dev`` runs for ``data_dir`` (removed by :func:`unregister_dev`)."""
+    registry = _registry()
+    registry.mkdir(mode=0o700, parents=True, exist_ok=True)
+    note = registry / f"dev-{os.getpid()}.json"
+    note.write_text(json.dumps({"data_dir": str(data_dir.resolve())}))
+    return note
+
+
+def unregister_dev(note: Path) -> None:
+    """Remove the note of :func:`register_dev`."""
+    note.unlink(missing_ok=True)
+
+
+def other_running_devs(data_dir: Path) -> list[tuple[Path, DevRuntime]]:
+    """The ``gnews dev`` of this user running for a data dir other than ``data_dir`` (each
+    confirmed through its lock, so notes of killed ones are ignored)."""
+    found = []
+    here = data_dir.resolve()
+    for note in sorted(_registry().glob("dev-*.json")):
+        try:
+            other = Path(json.loads(note.read_text())["data_dir"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if other == here:
+            continue
+        dev = running_dev(other)
+        if dev is not None:
+            found.append((other, dev))
+            continue
+        probe = DevLock(other)
+        if not run_dir(other).is_dir() or probe.acquire():
+            probe.release()
+            note.unlink(missing_ok=True)  # its gnews dev is gone
+    return found
+
+
+def describe_other_devs(data_dir: Path) -> str:
+    """A sentence naming the ``gnews dev`` running for other data dirs, or ``""``."""
+    others = other_running_devs(data_dir)
+    if not others:
+        return ""
+    where = "; ".join(f"{path} (pid {dev.pid}, API {dev.api_url})" for path, dev in others)
+    return (
+        f"gnews dev is not running for {data_dir.resolve()}, but is for {where}: "
+        "run this command there, or with GNEWS_DATA_DIR set to that directory"
+    )
+
+
 def running_dev(data_dir: Path) -> DevRuntime | None:
     """The running ``gnews dev`` of this data dir, or None when none is running."""
     if not run_dir(data_dir).is_dir():
@@ -359,6 +422,13 @@ def connected_services(settings: Settings, *, need_redis: bool = False) -> Itera
             mongodb_uri or dev.mongodb_uri, redis_url or dev.redis_url, f"gnews dev (pid {dev.pid})"
         )
         return
+    fresh = not (settings.data_dir / "mongodb").is_dir()
+    if fresh and not mongodb_uri and (elsewhere := describe_other_devs(settings.data_dir)):
+        # Starting an embedded server here would write to a new, empty database.
+        raise EmbeddedServerError(
+            f"{elsewhere} (to start a new database in {settings.data_dir.resolve()} anyway, "
+            f"create {settings.data_dir.resolve() / 'mongodb'} first)"
+        )
     lock = DevLock(settings.data_dir)
     if not lock.acquire():
         raise EmbeddedServerError(

@@ -2,14 +2,17 @@
 
 Order of start: embedded MongoDB and Redis (unless configured), the push gateway emulators
 (unless real FCM/APNs are configured), then the API and the worker as child processes. A child
-that dies is restarted with back-off. Ctrl-C / SIGTERM stops the API and the worker first, then
-the emulators, Redis and MongoDB, removes the runtime file and releases the lock. Every child
-also gets SIGTERM from the kernel if the supervisor itself is killed (no orphans).
+that dies is restarted with back-off; so is an embedded server, reaped and started again on the
+same port (the API and the worker reconnect to the URL they have). Ctrl-C / SIGTERM stops the
+API and the worker first, then the emulators, Redis and MongoDB, removes the runtime file and
+releases the lock. Every child also gets SIGTERM from the kernel if the supervisor itself is
+killed (no orphans).
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -28,13 +31,16 @@ from gnews.dev.embedded import (
     ServerProcess,
     child_env,
     clear_runtime,
+    free_port,
     port_in_use,
+    register_dev,
     running_dev,
     spawn,
     start_mongodb,
     start_push_emulators,
     start_redis,
     stop_process,
+    unregister_dev,
     write_runtime,
 )
 
@@ -81,6 +87,38 @@ class Child:
             self.start()
 
 
+@dataclass
+class EmbeddedServer:
+    """An embedded server (MongoDB, Redis, the emulators) started again when it dies.
+
+    ``start`` always uses the same port, so the URL the API and the worker were given stays
+    right. Polling the process reaps it: a killed server never lingers as a zombie.
+    """
+
+    what: str
+    start: Callable[[], ServerProcess]
+    server: ServerProcess | None = None
+    failures: int = 0
+    next_start: float = 0.0
+
+    def check(self, now: float) -> None:
+        """Restart the server if it has died (with back-off while restarting fails)."""
+        if self.server is None or self.server.process.poll() is None or now < self.next_start:
+            return
+        if self.failures == 0:
+            say(f"{self.what} exited with code {self.server.process.returncode}; restarting")
+        try:
+            self.server = self.start()
+        except EmbeddedServerError as error:
+            self.failures += 1
+            delay = min(2.0**self.failures, RESTART_BACKOFF_MAX_SECONDS)
+            say(f"{self.what} did not restart ({error}); trying again in {delay:.0f}s")
+            self.next_start = now + delay
+            return
+        self.failures = 0
+        say(f"{self.what} restarted ({self.server.url})")
+
+
 class DevSupervisor:
     """Runs ``gnews dev`` until it is asked to stop."""
 
@@ -88,7 +126,7 @@ class DevSupervisor:
         self.settings = settings
         self.data_dir = settings.data_dir.resolve()
         self.lock = DevLock(self.data_dir)
-        self.servers: list[ServerProcess] = []
+        self.embedded: list[EmbeddedServer] = []
         self.children: list[Child] = []
         self.stopping = False
         self.push_emulators: PushEmulatorProcess | None = None
@@ -124,7 +162,11 @@ class DevSupervisor:
                 return 1
             signal.signal(signal.SIGINT, self._request_stop)
             signal.signal(signal.SIGTERM, self._request_stop)
-            return self._run_locked()
+            note = register_dev(self.data_dir)
+            try:
+                return self._run_locked()
+            finally:
+                unregister_dev(note)
         finally:
             self._stop_all()
             clear_runtime(self.data_dir)
@@ -132,16 +174,30 @@ class DevSupervisor:
 
     def _run_locked(self) -> int:
         _ = self.settings.signing_key  # create the dev secret once, before the children race for it
+        settings = self.settings
         try:
-            mongodb_uri = self.settings.mongodb_uri or self._start(start_mongodb).url
-            redis_url = self.settings.redis_url or self._start(start_redis).url
+            mongodb_uri = (
+                settings.mongodb_uri
+                or self._start(
+                    "embedded MongoDB", start_mongodb, self._port("GNEWS_DEV_MONGODB_PORT")
+                ).url
+            )
+            redis_url = (
+                settings.redis_url
+                or self._start(
+                    "embedded Redis", start_redis, self._port("GNEWS_DEV_REDIS_PORT")
+                ).url
+            )
             push_env = self._start_push_emulators()
         except EmbeddedServerError as error:
             say(str(error))
             return 1
         if self.stopping:
             return 0
-        write_runtime(self.data_dir, DevRuntime(os.getpid(), mongodb_uri, redis_url, self.api_url))
+        write_runtime(
+            self.data_dir,
+            DevRuntime(os.getpid(), mongodb_uri, redis_url, self.api_url, push_env),
+        )
         env = child_env(
             GNEWS_MONGODB_URI=mongodb_uri,
             GNEWS_REDIS_URL=redis_url,
@@ -160,15 +216,32 @@ class DevSupervisor:
         self._banner(mongodb_uri, redis_url)
         while not self.stopping:
             now = time.monotonic()
+            for server in self.embedded:
+                server.check(now)
             for child in self.children:
                 child.check(now)
             time.sleep(0.2)
         return 0
 
-    def _start(self, starter: Callable[[Path], ServerProcess]) -> ServerProcess:
-        server = starter(self.data_dir)
-        self.servers.append(server)
-        return server
+    def _port(self, setting: str) -> int:
+        """The port named by ``setting`` (GNEWS_DEV_*_PORT), or a free one when it is 0."""
+        port = getattr(self.settings, setting.removeprefix("GNEWS_").lower())
+        if not port:
+            return free_port()
+        if port_in_use("127.0.0.1", port):
+            raise EmbeddedServerError(
+                f"port {port} ({setting}) is in use by another program; set {setting} to a "
+                "free port, or to 0 for any free port"
+            )
+        return port
+
+    def _start(
+        self, what: str, starter: Callable[..., ServerProcess], *ports: int
+    ) -> ServerProcess:
+        embedded = EmbeddedServer(what, lambda: starter(self.data_dir, *ports))
+        embedded.server = embedded.start()
+        self.embedded.append(embedded)
+        return embedded.server
 
     def _emulated_gateways(self) -> tuple[bool, bool]:
         """(FCM, APNs): emulate each gateway for which neither endpoint nor credentials are set."""
@@ -182,8 +255,13 @@ class DevSupervisor:
         fcm, apns = self._emulated_gateways()
         if not (fcm or apns):
             return {}
-        self.push_emulators = start_push_emulators(self.data_dir)
-        self.servers.append(self.push_emulators.server)
+        ports = self._port("GNEWS_DEV_FCM_PORT"), self._port("GNEWS_DEV_APNS_PORT")
+        self.push_emulators = start_push_emulators(self.data_dir, *ports)
+        embedded = EmbeddedServer(
+            "push gateway emulators", lambda: start_push_emulators(self.data_dir, *ports).server
+        )
+        embedded.server = self.push_emulators.server
+        self.embedded.append(embedded)
         return self.push_emulators.env(fcm=fcm, apns=apns)
 
     def _wait_ready(self) -> bool:
@@ -213,11 +291,32 @@ class DevSupervisor:
             f"  MongoDB:       {mongodb_uri} ({origin(self.settings.mongodb_uri, 'mongodb')})",
             f"  Redis:         {redis_url} ({origin(self.settings.redis_url, 'redis')})",
             *self._push_lines(),
+            *self._metrics_lines(),
             f"  Server logs:   {self.data_dir / 'log'}",
-            "  First admin:   gnews users create --email you@example.org --role admin",
+            f"  First admin:   {self.first_admin_command()}",
             "Press Ctrl-C to stop.",
         ]
         print("\n".join(lines), file=sys.stderr, flush=True)
+
+    def first_admin_command(self) -> str:
+        """The exact command that makes the first admin of this ``gnews dev``'s database, to
+        run in another terminal from the current directory (it prompts for the password)."""
+        gnews = Path(sys.executable).with_name("gnews")
+        program = "gnews"
+        if gnews.exists():
+            try:
+                program = str(gnews.relative_to(Path.cwd()))
+            except ValueError:
+                program = str(gnews)
+        prefix = ""
+        if self.data_dir != Path("var").resolve():
+            prefix = f"GNEWS_DATA_DIR={shlex.quote(str(self.data_dir))} "
+        return f"{prefix}{shlex.quote(program)} users create --email you@example.org --role admin"
+
+    def _metrics_lines(self) -> list[str]:
+        port = self.settings.worker_metrics_port
+        worker = f"; worker: http://127.0.0.1:{port}/metrics" if port else ""
+        return [f"  Metrics:       {self.api_url}/metrics{worker}"]
 
     def _push_lines(self) -> list[str]:
         fcm, apns = self._emulated_gateways()
@@ -242,9 +341,10 @@ class DevSupervisor:
             process.terminate()
         for process in live:
             stop_process(process)
-        for server in reversed(self.servers):
-            server.stop()
-        if live or self.servers:
+        for embedded in reversed(self.embedded):
+            if embedded.server is not None:
+                embedded.server.stop()
+        if live or self.embedded:
             say("stopped")
 
 

@@ -33,6 +33,7 @@ from typing import Any
 import structlog
 from pymongo.asynchronous.collection import AsyncCollection
 
+from gnews.core import metrics
 from gnews.core.persistence import (
     Each,
     database_now,
@@ -273,6 +274,8 @@ async def complete_batch(batch: PushBatch, tally: Tally) -> bool:
         {"_id": object_id(batch.notification_id)},
         inc={**tally.increments("stats"), "batches_done": 1},
     )
+    if counted is not None and counted.batches_done == 1:
+        metrics.observe_delivery_lag("first", counted.send_at)
     if (
         counted is not None
         and counted.status is NotificationStatus.SENDING
@@ -406,7 +409,7 @@ async def finish_if_complete(notification_id: str) -> bool:
     status = NotificationStatus.DONE
     if totals["stats.targeted"] and not totals["stats.sent"]:
         status = NotificationStatus.FAILED
-    return await update_one(
+    finished = await find_one_and_update(
         Notification,
         {"_id": object_id(notification_id), "status": NotificationStatus.SENDING.value},
         set={
@@ -417,6 +420,10 @@ async def finish_if_complete(notification_id: str) -> bool:
             "settled": True,
         },
     )
+    if finished is None:
+        return False
+    metrics.observe_delivery_lag("last", finished.send_at)
+    return True
 
 
 async def settle(notification_id: str) -> bool:

@@ -14,6 +14,7 @@ import psutil
 import pytest
 
 from gnews.dev.embedded import free_port, runtime_file
+from tests.dev.conftest import new_children
 
 READY_SECONDS = 90
 
@@ -24,6 +25,8 @@ def cli_env(data_dir: Path, port: int | None = None) -> dict[str, str]:
     env["GNEWS_DATA_DIR"] = str(data_dir)
     # The bundled plugins declare real agency feeds; tests never reach them.
     env["GNEWS_DISABLED_PLUGINS"] = "ega,nakhonsawan"
+    # Free ports for what has a fixed default, so tests running at once do not collide.
+    env["GNEWS_DEV_FCM_PORT"] = env["GNEWS_DEV_APNS_PORT"] = env["GNEWS_WORKER_METRICS_PORT"] = "0"
     if port is not None:
         env["GNEWS_HTTP_PORT"] = str(port)
     return env
@@ -90,19 +93,7 @@ def login(port: int, email: str, password: str) -> httpx.Response:
     )
 
 
-def new_children(before: set[int]) -> list[psutil.Process]:
-    """Processes started by this test (the session's own servers are older children)."""
-    return [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
-
-
-@pytest.fixture
-def dev_dirs(tmp_path):
-    before = {p.pid for p in psutil.Process().children(recursive=True)}
-    yield tmp_path / "var", free_port(), tmp_path / "dev.log", before
-    for proc in new_children(before):
-        proc.kill()
-
-
+@pytest.mark.timeout(300)  # two starts of `gnews dev` and five commands, on a shared machine
 def test_dev_lifecycle_commands_shutdown_and_restart(dev_dirs):
     data_dir, port, log, before = dev_dirs
     env = cli_env(data_dir)

@@ -20,6 +20,7 @@ import structlog
 from beanie import PydanticObjectId
 from redis.asyncio import Redis
 
+from gnews.core import metrics
 from gnews.core.clock import utcnow
 from gnews.core.http_cache import invalidate
 from gnews.core.persistence import find_one_and_update, insert_many, update_one
@@ -248,6 +249,7 @@ async def poll(
     if redis is not None and outcome.published:
         await invalidate(redis, CACHE_NAMESPACE)
     outcome.seconds = round(asyncio.get_running_loop().time() - started, 3)
+    metrics.record_poll(outcome.status, new=outcome.new, updated=outcome.updated)
     if outcome.status != "error":
         log.info("source polled", **{k: v for k, v in asdict(outcome).items() if k != "error"})
     return outcome

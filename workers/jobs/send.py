@@ -31,6 +31,7 @@ from typing import Any
 import structlog
 from redis.exceptions import RedisError
 
+from gnews.core import metrics
 from gnews.core.persistence import object_id
 from gnews.jobs import SEND_BATCH, enqueue, send_job_id
 from gnews.notifications import lifecycle
@@ -160,8 +161,11 @@ async def _record(
         else:
             tally.fail(device_id, outcome.reason)
             reached.append(device_id)
+    metrics.record_push(batch.platform, tally.sent, tally.failed_by_reason)
     if invalid:
-        await lifecycle.deactivate_devices(invalid)
+        metrics.count_deactivated_tokens(
+            batch.platform, await lifecycle.deactivate_devices(invalid)
+        )
     await lifecycle.record_inbox(reached, batch.notification_id)
     if deferred:
         if await lifecycle.defer_batch(batch, tally, deferred, wait):
