@@ -24,7 +24,7 @@ from redis.asyncio import Redis
 from gnews.core.clock import utcnow
 from gnews.core.http_cache import invalidate
 from gnews.core.persistence import store_changes
-from gnews.jobs import POLL_SOURCE, enqueue
+from gnews.jobs import enqueue_poll
 from gnews.news.models import ItemStatus, NewsItem
 from gnews.news.service import CACHE_NAMESPACE
 from gnews.news.tagging import assign_provinces, item_text
@@ -286,18 +286,17 @@ async def poll_source_job(ctx: dict[str, Any], source_id: str) -> dict[str, Any]
 async def enqueue_due_sources(ctx: dict[str, Any]) -> int:
     """arq cron: enqueue a poll for each enabled source that is due; returns how many.
 
-    The job id names the source and its due time, so a poll still queued or running is not
-    enqueued twice.
+    A source has one poll job id (:func:`gnews.jobs.poll_job_id`), the same as "poll now"'s, so a
+    poll still queued or running is not enqueued again.
     """
     now = utcnow()
     due = Source.get_pymongo_collection().find(
         {"enabled": True, "next_poll_at": {"$lte": now}},
-        {"_id": 1, "next_poll_at": 1},
+        {"_id": 1},
         limit=DUE_BATCH,
     )
     count = 0
     async for doc in due:
-        job_id = f"poll:{doc['_id']}:{int(doc['next_poll_at'].timestamp())}"
-        if await enqueue(ctx["redis"], POLL_SOURCE, str(doc["_id"]), job_id=job_id):
+        if await enqueue_poll(ctx["redis"], str(doc["_id"])):
             count += 1
     return count

@@ -22,6 +22,7 @@ from gnews.core.persistence import init_documents, mongo_client
 from gnews.dev.emulators.suite import PushEmulators
 from gnews.devices.models import Device, Platform
 from gnews.devices.service import new_secret
+from gnews.jobs import PUSH_QUEUE
 from gnews.notifications.models import Notification, NotificationStatus
 from tests.support.push import FAST, apns_token, fcm_token
 from workers.push.apns import ApnsTransport
@@ -68,7 +69,7 @@ async def running_worker(
 ) -> AsyncIterator[ResilientWorker]:
     """The real worker (``workers.settings``) running in this event loop until the block ends;
     ``startup`` runs after the worker's own start-up (e.g. to swap a transport)."""
-    options = worker_settings(settings)
+    options = worker_settings(settings, PUSH_QUEUE)
     if startup is not None:
         own_startup = options["on_startup"]
 
