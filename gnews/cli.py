@@ -360,9 +360,11 @@ def _describe_poll(outcome: Any) -> str:
     if outcome.status != "ok":
         detail = f" ({outcome.error})" if outcome.error else ""
         return f"{outcome.source}: {outcome.status.replace('_', ' ')}{detail}"
+    warnings = f"; warning: {'; '.join(outcome.warnings)}" if outcome.warnings else ""
     return (
         f"{outcome.source}: {outcome.new} new, {outcome.updated} updated, "
         f"{outcome.unchanged} unchanged, {outcome.dropped} dropped ({outcome.seconds:.2f}s)"
+        + warnings
     )
 
 

@@ -25,6 +25,7 @@ from gnews.jobs import FANOUT, PING, POLL_SOURCE, PUSH_QUEUE, QUEUES, SEND_BATCH
 from gnews.news.tagging import warm_up
 from gnews.plugins import build_plugin_manager
 from workers.feeds.fetch import make_feed_client
+from workers.feeds.parser_pool import ParserPool
 from workers.jobs.fanout import fanout_job
 from workers.jobs.ingest import enqueue_due_sources, poll_source_job
 from workers.jobs.reconcile import reconcile_job
@@ -206,11 +207,14 @@ def worker_settings(
             ctx["http"] = make_feed_client(
                 allow_private_networks=settings.feed_allow_private_networks
             )
+            ctx["parser"] = ParserPool()
         log.info("worker started", queue=queue)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         if "http" in ctx:
             await ctx["http"].aclose()
+        if "parser" in ctx:
+            await ctx["parser"].aclose()
         if "push_transports" in ctx:
             await close_transports(ctx["push_transports"])
         if "settings" in ctx:  # the start-up got as far as the shared resources

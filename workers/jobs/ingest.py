@@ -1,8 +1,13 @@
 """Polling news sources: fetch, parse, normalise, tag, store; record health and back off.
 
-One poll is one arq job (:func:`poll_source_job`); a cron job (:func:`enqueue_due_sources`)
-enqueues the sources that are due. A failing source backs off exponentially (capped at a day)
-and never delays the others: each poll is bounded by the fetcher's timeouts and size limit.
+One poll is one arq job (:func:`poll_source_job`) on the feeds queue; a cron job
+(:func:`enqueue_due_sources`) enqueues the sources that are due, under the one poll job id a
+source has, so a source is never polled twice at once. A failing source backs off
+exponentially (capped at a day) and never delays the others: each poll is bounded by the
+fetcher's timeouts and size limit, and parsing runs in a child process bounded in CPU, time and
+memory (:class:`~workers.feeds.parser_pool.ParserPool`). An entry or item that cannot be read
+is left out (or its bad part dropped) with a warning on the source; any other error in a poll
+is recorded on the source, with back-off, like a fetch error.
 A poll that inserts published items (a trusted source) or changes published ones invalidates
 the public news cache when it is given a Redis client (the worker's; the CLI polls without).
 """
@@ -10,6 +15,7 @@ the public news cache when it is given a Redis client (the worker's; the CLI pol
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -32,7 +38,8 @@ from gnews.plugins import PluginManager
 from gnews.sources.models import Source
 from gnews.thai.text import index_terms
 from workers.feeds.fetch import FetchError, fetch_feed
-from workers.feeds.normalize import FeedEntry, FeedParseError, parse_feed
+from workers.feeds.normalize import FeedEntry, FeedParseError
+from workers.feeds.parser_pool import ParserPool
 
 log = structlog.get_logger(__name__)
 
@@ -68,8 +75,9 @@ class PollOutcome:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
-    dropped: int = 0
+    dropped: int = 0  # left out by a plugin
     error: str | None = None
+    warnings: list[str] = dataclasses.field(default_factory=list)  # parts of entries dropped or cut
     seconds: float = 0.0
     published: int = 0  # of the new and updated items, those citizens see (status published)
 
@@ -108,6 +116,8 @@ async def _record_success(source: Source, now: datetime, **changes: Any) -> None
         {
             "last_polled_at": now,
             "last_success_at": now,
+            "last_error": None,  # a success clears the error (its time stays, for history)
+            "last_error_kind": None,
             "consecutive_failures": 0,
             "next_poll_at": now + timedelta(minutes=source.poll_interval_minutes),
             **changes,
@@ -148,15 +158,22 @@ def build_item(entry: FeedEntry, source: Source, plugins: PluginManager, now: da
     return item
 
 
-def _prepare(source: Source, entries: list[FeedEntry], plugins: PluginManager, now: datetime):
-    items, dropped = [], 0
+def _prepare(
+    source: Source, entries: list[FeedEntry], plugins: PluginManager, now: datetime
+) -> tuple[list[NewsItem], int, list[str]]:
+    items, dropped, warnings = [], 0, []
     for entry in entries:
-        item = build_item(entry, source, plugins, now)
+        try:
+            item = build_item(entry, source, plugins, now)
+        except Exception as error:  # one item that cannot be stored never loses the others
+            log.warning("feed item left out", source=source.slug, key=entry.key, error=repr(error))
+            warnings.append(f"item {entry.key[:80]!r} left out ({type(error).__name__})")
+            continue
         if item is None:
             dropped += 1
         else:
             items.append(item)
-    return items, dropped
+    return items, dropped, warnings
 
 
 async def store_entries(
@@ -177,7 +194,9 @@ async def store_entries(
     ]
     outcome.unchanged = len(by_key) - len(fresh)
     # Parsing is done; tagging and search terms are CPU work: keep the event loop responsive.
-    items, outcome.dropped = await asyncio.to_thread(_prepare, source, fresh, plugins, now)
+    items, outcome.dropped, outcome.warnings = await asyncio.to_thread(
+        _prepare, source, fresh, plugins, now
+    )
     new_items = [item for item in items if item.key not in known]
     if new_items:
         try:
@@ -208,6 +227,17 @@ async def store_entries(
     return outcome
 
 
+_shared_parser: ParserPool | None = None
+
+
+def shared_parser_pool() -> ParserPool:
+    """The process's default :class:`ParserPool` (for polls not given one: the CLI, tests)."""
+    global _shared_parser
+    if _shared_parser is None:
+        _shared_parser = ParserPool()
+    return _shared_parser
+
+
 async def poll(
     source: Source,
     client: httpx.AsyncClient,
@@ -215,12 +245,24 @@ async def poll(
     *,
     max_bytes: int = MAX_FEED_BYTES,
     redis: Redis | None = None,
+    parser: ParserPool | None = None,
 ) -> PollOutcome:
     """Poll one source now and record the result on it; with ``redis``, invalidate the public
-    news cache when published items were inserted or changed."""
+    news cache when published items were inserted or changed. ``parser``: the bounded parsing
+    processes (default: :func:`shared_parser_pool`). Never raises for what the feed holds: an
+    unexpected error is recorded on the source (kind ``internal``) with back-off."""
     started = asyncio.get_running_loop().time()
     now = utcnow()
-    outcome = await _poll(source, client, plugins, now, max_bytes)
+    try:
+        outcome = await _poll(source, client, plugins, now, max_bytes, parser)
+    except Exception as error:
+        log.exception("source poll crashed", source=source.slug)
+        message = f"unexpected error while polling: {type(error).__name__}: {error}"
+        outcome = PollOutcome(source.slug, "error", error=message)
+        try:
+            await _record_failure(source, "internal", message, now)
+        except Exception:  # the database itself is failing: the outcome still says so
+            log.exception("source poll failure not recorded", source=source.slug)
     if redis is not None and outcome.published:
         await invalidate(redis, CACHE_NAMESPACE)
     outcome.seconds = round(asyncio.get_running_loop().time() - started, 3)
@@ -230,7 +272,12 @@ async def poll(
 
 
 async def _poll(
-    source: Source, client: httpx.AsyncClient, plugins: PluginManager, now: datetime, max_bytes: int
+    source: Source,
+    client: httpx.AsyncClient,
+    plugins: PluginManager,
+    now: datetime,
+    max_bytes: int,
+    parser: ParserPool | None,
 ) -> PollOutcome:
     try:
         fetched = await fetch_feed(
@@ -252,8 +299,7 @@ async def _poll(
         await _record_success(source, now, **validators)
         return PollOutcome(source.slug, "unchanged")
     try:
-        parsed = await asyncio.to_thread(
-            parse_feed,
+        parsed = await (parser or shared_parser_pool()).parse(
             fetched.body or b"",
             content_type=fetched.content_type,
             base_url=fetched.url,
@@ -263,12 +309,14 @@ async def _poll(
         await _record_failure(source, "parse", f"{source.feed_url}: {error}", now)
         return PollOutcome(source.slug, "error", error=str(error))
     outcome = await store_entries(source, parsed.entries, plugins, now)
-    warning = f"malformed feed, read anyway: {parsed.bozo_message}" if parsed.bozo else None
+    outcome.warnings = [*parsed.warnings, *outcome.warnings]
+    warnings = [f"malformed feed, read anyway: {parsed.bozo_message}"] if parsed.bozo else []
+    warnings += outcome.warnings
     await _record_success(
         source,
         now,
         body_hash=body_hash,
-        last_warning=warning,
+        last_warning="; ".join(warnings)[:1000] or None,
         item_count=source.item_count + outcome.new,
         **validators,
     )
@@ -280,7 +328,10 @@ async def poll_source_job(ctx: dict[str, Any], source_id: str) -> dict[str, Any]
     source = await Source.get(PydanticObjectId(source_id))
     if source is None or not source.enabled:
         return asdict(PollOutcome(source_id, "skipped"))
-    return asdict(await poll(source, ctx["http"], ctx["plugins"], redis=ctx.get("redis")))
+    outcome = await poll(
+        source, ctx["http"], ctx["plugins"], redis=ctx.get("redis"), parser=ctx.get("parser")
+    )
+    return asdict(outcome)
 
 
 async def enqueue_due_sources(ctx: dict[str, Any]) -> int:
