@@ -86,7 +86,7 @@ class ResilientWorker(Worker):
             log.warning("redis unavailable at shutdown", error=repr(error))
         if self.on_shutdown:
             await self.on_shutdown(self.ctx)
-        await self.pool.close(close_connection_pool=True)
+        await self.pool.aclose(close_connection_pool=True)
         self._pool = None
 
     async def _poll_iteration(self) -> None:

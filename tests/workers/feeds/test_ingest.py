@@ -346,19 +346,17 @@ async def test_gnews_sources_poll_ingests_a_plugin_feed_readable_through_the_api
 
 
 async def test_a_real_arq_worker_runs_the_cron_and_poll_jobs(client, settings, feed_server):
-    from arq.worker import Worker
-
     from gnews.app import document_models
     from gnews.core.persistence import init_documents, mongo_client
     from gnews.jobs import FEEDS_QUEUE
-    from workers.settings import worker_settings
+    from workers.settings import ResilientWorker, worker_settings
 
     feed_server.add("/press.xml", fixture_bytes("ega_press_rss.xml"))
     source = await make_source(feed_server.url("/press.xml"))
     settings = settings.model_copy(
         update={"feed_allow_private_networks": True, "disabled_plugins": ["ega", "nakhonsawan"]}
     )
-    worker = Worker(
+    worker = ResilientWorker(
         **{**worker_settings(settings, FEEDS_QUEUE), "burst": True, "handle_signals": False}
     )
     try:
