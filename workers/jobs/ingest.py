@@ -29,7 +29,7 @@ from redis.asyncio import Redis
 
 from gnews.core.clock import utcnow
 from gnews.core.http_cache import invalidate
-from gnews.core.persistence import store_changes
+from gnews.core.persistence import database_now, find_one_and_update, store_changes, update_one
 from gnews.jobs import enqueue_poll
 from gnews.news.models import ItemStatus, NewsItem
 from gnews.news.service import CACHE_NAMESPACE
@@ -46,6 +46,9 @@ log = structlog.get_logger(__name__)
 MAX_BACKOFF = timedelta(days=1)
 DUE_BATCH = 1000
 MAX_FEED_BYTES = 5 * 1024 * 1024
+# Longer than any poll takes (fetch deadline 60 s, parsing 30 s, storing): a poll whose process
+# died frees its source after this.
+POLL_LEASE = timedelta(minutes=10)
 
 # Fields a re-poll refreshes (unless an editor changed them: see NewsItem.edited_fields).
 FEED_FIELDS = (
@@ -253,6 +256,8 @@ async def poll(
     unexpected error is recorded on the source (kind ``internal``) with back-off."""
     started = asyncio.get_running_loop().time()
     now = utcnow()
+    if not await _claim_poll(source):
+        return PollOutcome(source.slug, "skipped", error="already being polled")
     try:
         outcome = await _poll(source, client, plugins, now, max_bytes, parser)
     except Exception as error:
@@ -263,12 +268,35 @@ async def poll(
             await _record_failure(source, "internal", message, now)
         except Exception:  # the database itself is failing: the outcome still says so
             log.exception("source poll failure not recorded", source=source.slug)
+    finally:
+        await _release_poll(source)
     if redis is not None and outcome.published:
         await invalidate(redis, CACHE_NAMESPACE)
     outcome.seconds = round(asyncio.get_running_loop().time() - started, 3)
     if outcome.status != "error":
         log.info("source polled", **{k: v for k, v in asdict(outcome).items() if k != "error"})
     return outcome
+
+
+async def _claim_poll(source: Source) -> bool:
+    """Take the source's poll lease; False when another poll holds it."""
+    now = await database_now(Source)
+    free = [
+        {"polling_until": {"$exists": False}},
+        {"polling_until": None},
+        {"polling_until": {"$lte": now}},
+    ]
+    claimed = await find_one_and_update(
+        Source, {"_id": source.id, "$or": free}, set={"polling_until": now + POLL_LEASE}
+    )
+    return claimed is not None
+
+
+async def _release_poll(source: Source) -> None:
+    try:
+        await update_one(Source, {"_id": source.id}, set={"polling_until": None})
+    except Exception:  # the lease expires by itself
+        log.exception("source poll lease not released", source=source.slug)
 
 
 async def _poll(

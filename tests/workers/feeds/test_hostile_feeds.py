@@ -4,9 +4,11 @@ source with back-off, and a source has one poll job id whoever asks for it."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -18,7 +20,9 @@ from gnews.jobs import enqueue_poll
 from gnews.news.models import NewsItem
 from gnews.plugins import build_plugin_manager
 from gnews.sources.models import Source
+from tests.support.feedserver import RecordedRequest, Response
 from tests.workers.feeds.test_ingest import PLUGINS, items_by_date, make_source
+from workers.feeds.fetch import make_feed_client
 from workers.feeds.normalize import TITLE_LIMIT
 from workers.feeds.parser_pool import ParserPool
 from workers.jobs.ingest import enqueue_due_sources, poll
@@ -165,3 +169,27 @@ async def test_a_source_has_one_poll_job_whoever_asks_for_it(client, settings):
         assert await enqueue_poll(redis, str(source.id)) is None
     finally:
         await redis.aclose()
+
+
+async def test_two_polls_of_one_source_at_once_fetch_it_once(client, feed_server):
+    def slowly(request: RecordedRequest) -> Response:
+        time.sleep(1.5)  # the feed server's own thread: the second poll starts meanwhile
+        return Response(body=rss(GOOD_ITEM))
+
+    feed_server.dynamic("/slow.xml", slowly)
+    source = await make_source(feed_server.url("/slow.xml"))
+    plugins = build_plugin_manager(entry_points=False)
+    # The worker's poll and `gnews sources poll` (which polls without the queue) at once.
+    async with make_feed_client(allow_private_networks=True) as feed_client:
+        outcomes = await asyncio.gather(
+            poll(source, feed_client, plugins), poll(source, feed_client, plugins)
+        )
+        fetched = len(feed_server.requests_to("/slow.xml"))
+        feed_server.add("/slow.xml", rss(GOOD_ITEM))
+        again = await poll(await Source.get(source.id), feed_client, plugins)
+    assert sorted(o.status for o in outcomes) == ["ok", "skipped"]
+    assert [o.error for o in outcomes if o.status == "skipped"] == ["already being polled"]
+    assert fetched == 1
+    # The lease ended with the poll: the next one ran.
+    assert again.status in ("ok", "unchanged")
+    assert (await Source.get(source.id)).polling_until is None
