@@ -439,7 +439,7 @@ async def _check_worker(redis: Any) -> list[str]:
                 "(or `gnews dev`) running?"
             )
             continue
-        click.echo(f"worker ({name} queue): ok (a ping job ran)")
+        click.echo(f"worker: ok ({name} queue: a ping job ran)")
     return problems
 
 
