@@ -141,11 +141,11 @@ async def test_invalid_inc_unset_push_are_refused(samples) -> None:
         await update_one(
             Sample,
             {"_id": sample.id},
-            inc={"name": 1, "visits": True},
-            unset=["name"],
+            inc={"name": 1, "visits": True, "stats.failed": 1.5},
+            unset=["status", "key"],
             push={"history": {"note": "no date"}},
         )
-    assert set(refused.value.errors) == {"name", "visits", "history"}
+    assert set(refused.value.errors) == {"name", "visits", "stats.failed", "history"}
     assert await Sample.get(sample.id) == sample
 
 

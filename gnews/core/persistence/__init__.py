@@ -97,8 +97,9 @@ async def init_documents(
     """
     database = client[db_name]
     try:
+        if await embedded.detect(client):
+            embedded.adapt_indexes(models)
         await init_beanie(database=database, document_models=list(models))
-        await embedded.detect(client)
     except PyMongoError as error:
         log.warning("mongodb unavailable at start-up; retrying in the background", error=str(error))
         return asyncio.create_task(_init_when_reachable(database, models, on_ready))
@@ -113,8 +114,9 @@ async def _init_when_reachable(
     while True:
         await asyncio.sleep(INIT_RETRY_SECONDS)
         try:
+            if await embedded.detect(database.client):
+                embedded.adapt_indexes(models)
             await init_beanie(database=database, document_models=list(models))
-            await embedded.detect(database.client)
         except PyMongoError:
             continue
         log.info("mongodb reachable; documents initialised")

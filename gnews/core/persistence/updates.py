@@ -151,7 +151,7 @@ async def _apply(
     """
     collection = model.get_pymongo_collection()
     on_embedded = await embedded.is_embedded(collection)
-    if on_embedded and embedded.needs_compare_and_swap(update):
+    if on_embedded and embedded.needs_compare_and_swap(model, update):
         return await _compare_and_swap(model, filter, update)
     document = update.as_mongodb()
     if on_embedded:
@@ -177,10 +177,11 @@ async def update_many(
     """Change every document of ``model`` matching ``filter``; returns how many were changed."""
     update = build_update(model, set=set, inc=inc, unset=unset)
     collection = model.get_pymongo_collection()
-    if await embedded.is_embedded(collection) and embedded.needs_compare_and_swap(update):
+    if await embedded.is_embedded(collection) and embedded.needs_compare_and_swap(model, update):
         changed = 0
         async for raw in collection.find(dict(filter), {"_id": 1}):
-            guarded = {"$and": [dict(filter), {"_id": raw["_id"]}]}
+            # Flat, with the exact _id: the embedded server scans the collection for a "$and".
+            guarded = {**filter, "_id": raw["_id"]}
             changed += await _compare_and_swap(model, guarded, update) is not None
         return changed
     document = update.as_mongodb()
@@ -192,8 +193,17 @@ async def update_many(
 
 async def insert(document: D) -> D:
     """Store a new document after validating it as a whole (raises :class:`InvalidDocument`)."""
-    validate_document(type(document), document.model_dump(by_alias=True))
-    await document.insert()
+    model = type(document)
+    validate_document(model, document.model_dump(by_alias=True))
+    collection = model.get_pymongo_collection()
+    if not await embedded.is_embedded(collection):
+        await document.insert()
+        return document
+    raw = embedded.add_shadows(model, Encoder(to_db=True).encode(document))
+    if raw.get("_id") is None:
+        raw.pop("_id", None)
+    result = await collection.insert_one(raw)
+    document.id = result.inserted_id
     return document
 
 
@@ -220,8 +230,11 @@ async def insert_many(model: type[D], documents: list[D]) -> InsertOutcome:
         if raw.get("_id") is None:
             raw.pop("_id", None)
         raws.append(raw)
+    collection = model.get_pymongo_collection()
+    if await embedded.is_embedded(collection):
+        raws = [embedded.add_shadows(model, raw) for raw in raws]
     try:
-        result = await model.get_pymongo_collection().insert_many(raws, ordered=False)
+        result = await collection.insert_many(raws, ordered=False)
     except BulkWriteError as error:
         errors = error.details.get("writeErrors", [])
         if any(item.get("code") != DUPLICATE_KEY for item in errors):
@@ -271,16 +284,18 @@ def build_update(
         except PydanticValidationError as error:
             errors[path] = _first_reason(error)
     for path, amount in (inc or {}).items():
-        try:
-            _field_adapter(model, path)
-        except _FieldProblem as problem:
-            errors[path] = str(problem)
-            continue
         if isinstance(amount, bool) or not isinstance(amount, int | float):
             errors[path] = "an increment must be a number"
+            continue
+        try:
+            _adapter_for(_strip_optional(_resolve(model, path)[0])).validate_python(amount)
+        except _FieldProblem as problem:
+            errors[path] = str(problem)
+        except PydanticValidationError:
+            errors[path] = "cannot be incremented by that"
     for path in unset:
         try:
-            if _field_info(model, path).is_required():
+            if _is_required(model, path):
                 errors[path] = "is required and cannot be removed"
         except _FieldProblem as problem:
             errors[path] = str(problem)
@@ -307,41 +322,40 @@ class _FieldProblem(Exception):
     pass
 
 
-def _field_info(model: type[BaseModel], path: str) -> FieldInfo:
-    current: type[BaseModel] = model
-    parts = path.split(".")
-    for position, part in enumerate(parts):
-        info = _fields_by_stored_name(current).get(part)
-        if info is None:
-            raise _FieldProblem("is not a field of " + current.__name__)
-        if position == len(parts) - 1:
-            return info
-        nested = _model_in(info.annotation)
-        if nested is None:
-            raise _FieldProblem("is not a field of " + current.__name__)
-        current = nested
-    raise _FieldProblem("is not a field")
+def _resolve(model: type[BaseModel], path: str) -> tuple[Any, FieldInfo | None]:
+    """The type at ``path`` (dotted: through nested models and dict keys), and its field (None
+    for a dict key)."""
+    if path in ("_id", "id"):
+        raise _FieldProblem("the id of a stored document never changes")
+    annotation: Any = model
+    info: FieldInfo | None = None
+    for part in path.split("."):
+        inner = _strip_optional(annotation)
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            info = _fields_by_stored_name(inner).get(part)
+            if info is None:
+                raise _FieldProblem(f"is not a field of {inner.__name__}")
+            annotation = info.annotation
+        elif typing.get_origin(inner) is dict:
+            info, annotation = None, typing.get_args(inner)[1]
+        else:
+            raise _FieldProblem("is not a field")
+    return annotation, info
 
 
 def _field_adapter(model: type[BaseModel], path: str) -> TypeAdapter[Any]:
-    """A validator for the value at ``path`` (dotted), with the field's own constraints."""
-    head = path.rpartition(".")[0]
-    if head:
-        # A key inside a dict-typed field ("stats.opened" where stats: dict[str, int]).
-        try:
-            container = _field_info(model, head)
-        except _FieldProblem:
-            container = None
-        if container is not None and typing.get_origin(container.annotation) is dict:
-            return _adapter_for(typing.get_args(container.annotation)[1])
-    if path == "_id" or path == "id":
-        raise _FieldProblem("the id of a stored document never changes")
-    return _adapter_for_field(_field_info(model, path))
+    """A validator for the value at ``path``, with the field's own constraints."""
+    annotation, info = _resolve(model, path)
+    return _adapter_for_field(info) if info is not None else _adapter_for(annotation)
+
+
+def _is_required(model: type[BaseModel], path: str) -> bool:
+    info = _resolve(model, path)[1]
+    return info is not None and info.is_required()
 
 
 def _item_adapter(model: type[BaseModel], path: str) -> TypeAdapter[Any]:
-    info = _field_info(model, path)
-    annotation = _strip_optional(info.annotation)
+    annotation = _strip_optional(_resolve(model, path)[0])
     if typing.get_origin(annotation) not in (list, tuple, set):
         raise _FieldProblem("is not a list")
     return _adapter_for(typing.get_args(annotation)[0])
@@ -362,16 +376,16 @@ def _adapter_for(annotation: Any) -> TypeAdapter[Any]:
     return TypeAdapter(annotation)
 
 
-_FIELD_ADAPTERS: dict[int, TypeAdapter[Any]] = {}
+_FIELD_ADAPTERS: dict[int, tuple[FieldInfo, TypeAdapter[Any]]] = {}
 
 
 def _adapter_for_field(info: FieldInfo) -> TypeAdapter[Any]:
-    adapter = _FIELD_ADAPTERS.get(id(info))
-    if adapter is None:
+    known = _FIELD_ADAPTERS.get(id(info))
+    if known is None or known[0] is not info:
         annotated = typing.Annotated[(info.annotation, *info.metadata)] if info.metadata else None
-        adapter = TypeAdapter(annotated if annotated is not None else info.annotation)
-        _FIELD_ADAPTERS[id(info)] = adapter
-    return adapter
+        known = (info, TypeAdapter(annotated if annotated is not None else info.annotation))
+        _FIELD_ADAPTERS[id(info)] = known
+    return known[1]
 
 
 def _strip_optional(annotation: Any) -> Any:
@@ -380,13 +394,6 @@ def _strip_optional(annotation: Any) -> Any:
         if len(members) == 1:
             return members[0]
     return annotation
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    inner = _strip_optional(annotation)
-    if isinstance(inner, type) and issubclass(inner, BaseModel):
-        return inner
-    return None
 
 
 def _clashing_paths(paths: list[str]) -> list[str]:
@@ -429,6 +436,7 @@ async def _compare_and_swap(
         changed = update.apply_to(raw)
         changed[embedded.REVISION] = (revision or 0) + 1
         validate_document(model, changed)
+        embedded.add_shadows(model, changed)
         replaced = await collection.replace_one(
             {"_id": raw["_id"], embedded.REVISION: revision}, changed
         )
