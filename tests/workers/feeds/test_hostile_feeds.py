@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import httpx
 import pytest
 from arq.connections import ArqRedis
 
@@ -36,6 +37,14 @@ def rss(*items: str) -> bytes:
         + "".join(items)
         + "</channel></rss>"
     ).encode()
+
+
+@pytest.fixture
+async def feed_client() -> AsyncIterator[httpx.AsyncClient]:
+    """The worker's feed client (its usual time-outs: these feeds are slow to parse, not to
+    fetch, and a loaded machine must not turn them into fetch time-outs)."""
+    async with make_feed_client(allow_private_networks=True) as client:
+        yield client
 
 
 @pytest.fixture
