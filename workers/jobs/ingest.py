@@ -114,8 +114,10 @@ async def _record_failure(
 
 
 async def _record_success(
-    source: Source, now: datetime, new_items: int = 0, **changes: Any
+    source: Source, now: datetime, changes: dict[str, Any] | None = None, new_items: int = 0
 ) -> None:
+    """Record a successful poll: only the health fields and ``changes`` are written (an editor
+    disabling the source meanwhile keeps it disabled); ``new_items`` are counted with ``$inc``."""
     await update_one(
         Source,
         {"_id": source.id},
@@ -126,7 +128,7 @@ async def _record_success(
             "last_error_kind": None,
             "consecutive_failures": 0,
             "next_poll_at": now + timedelta(minutes=source.poll_interval_minutes),
-            **changes,
+            **(changes or {}),
         },
         inc={"item_count": new_items} if new_items else None,
     )
@@ -343,7 +345,7 @@ async def _poll(
     validators = {"etag": fetched.etag, "last_modified": fetched.last_modified}
     body_hash = hashlib.sha256(fetched.body or b"").hexdigest()
     if body_hash == source.body_hash:  # same bytes, no validators: nothing to parse
-        await _record_success(source, now, **validators)
+        await _record_success(source, now, validators)
         return PollOutcome(source.slug, "unchanged")
     try:
         parsed = await (parser or shared_parser_pool()).parse(
@@ -362,10 +364,12 @@ async def _poll(
     await _record_success(
         source,
         now,
-        body_hash=body_hash,
-        last_warning="; ".join(warnings)[:1000] or None,
+        {
+            "body_hash": body_hash,
+            "last_warning": "; ".join(warnings)[:1000] or None,
+            **validators,
+        },
         new_items=outcome.new,
-        **validators,
     )
     return outcome
 

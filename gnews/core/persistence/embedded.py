@@ -62,7 +62,7 @@ def needs_compare_and_swap(model: type, update: Update) -> bool:
     ``model`` keeps shadow fields (:func:`adapt_indexes`) that only a whole document updates."""
     from gnews.core.persistence.updates import contains_datetime
 
-    if model in _SHADOWS:
+    if has_shadows(model):
         return True
     return bool(update.push) or any(contains_datetime(value) for value in update.set.values())
 
@@ -116,6 +116,11 @@ def adapt_indexes(models: Sequence[type]) -> None:
         if shadows:
             settings.indexes = adapted  # type: ignore[union-attr]
             _SHADOWS[model] = shadows
+
+
+def has_shadows(model: type) -> bool:
+    """True when ``model`` has partial unique indexes given their embedded variant."""
+    return model in _SHADOWS
 
 
 def add_shadows(model: type, raw: dict[str, Any]) -> dict[str, Any]:

@@ -196,7 +196,7 @@ async def insert(document: D) -> D:
     model = type(document)
     validate_document(model, document.model_dump(by_alias=True))
     collection = model.get_pymongo_collection()
-    if not await embedded.is_embedded(collection):
+    if not embedded.has_shadows(model) or not await embedded.is_embedded(collection):
         await document.insert()
         return document
     raw = embedded.add_shadows(model, Encoder(to_db=True).encode(document))
@@ -382,8 +382,10 @@ _FIELD_ADAPTERS: dict[int, tuple[FieldInfo, TypeAdapter[Any]]] = {}
 def _adapter_for_field(info: FieldInfo) -> TypeAdapter[Any]:
     known = _FIELD_ADAPTERS.get(id(info))
     if known is None or known[0] is not info:
-        annotated = typing.Annotated[(info.annotation, *info.metadata)] if info.metadata else None
-        known = (info, TypeAdapter(annotated if annotated is not None else info.annotation))
+        annotation: Any = info.annotation
+        if info.metadata:  # the field's constraints (ge=0, max_length=…) apply to the value too
+            annotation = typing.Annotated[(annotation, *info.metadata)]
+        known = (info, TypeAdapter(annotation))
         _FIELD_ADAPTERS[id(info)] = known
     return known[1]
 
