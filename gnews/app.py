@@ -205,7 +205,7 @@ def create_app(
                 }
             ),
         ),
-        state=State({"settings": settings, "plugins": plugins, "queues": QUEUES}),
+        state=State({"settings": settings, "plugins": plugins, "queues": tuple(QUEUES.values())}),
         logging_config=None,  # ours (gnews.core.logs) is configured above, not Litestar's
         debug=False,
     )

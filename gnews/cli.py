@@ -112,12 +112,21 @@ def serve(host: str | None, port: int | None) -> None:
 
 
 @main.command()
-def worker() -> None:
-    """Run the arq worker only: feed polling, push notifications and scheduled jobs."""
+@click.option(
+    "--queue",
+    "queues",
+    type=click.Choice(["push", "feeds"]),
+    multiple=True,
+    help="Run only this queue's worker (repeatable; default: both). Push: fan-out, sending, "
+    "reconciling; feeds: polling sources, retention.",
+)
+def worker(queues: tuple[str, ...]) -> None:
+    """Run the arq workers only: push notifications, feed polling and scheduled jobs."""
     from gnews.core.logs import configure_logging
     from gnews.core.metrics import serve_worker_metrics
+    from gnews.jobs import QUEUES
     from gnews.news.tagging import warm_up
-    from workers.settings import make_worker
+    from workers.settings import run_workers
 
     settings = _serving_settings(_settings())
     configure_logging(json=settings.json_logs, level=settings.log_level)
@@ -127,7 +136,7 @@ def worker() -> None:
     # which otherwise cost the push fan-out about a tenth of its CPU (bench/fanout.py).
     warm_up()
     gc.freeze()
-    make_worker(settings).run()
+    run_workers(settings, [QUEUES[name] for name in dict.fromkeys(queues or QUEUES)])
 
 
 @main.command()
@@ -364,9 +373,11 @@ def _describe_poll(outcome: Any) -> str:
     if outcome.status != "ok":
         detail = f" ({outcome.error})" if outcome.error else ""
         return f"{outcome.source}: {outcome.status.replace('_', ' ')}{detail}"
+    warnings = f"; warning: {'; '.join(outcome.warnings)}" if outcome.warnings else ""
     return (
         f"{outcome.source}: {outcome.new} new, {outcome.updated} updated, "
         f"{outcome.unchanged} unchanged, {outcome.dropped} dropped ({outcome.seconds:.2f}s)"
+        + warnings
     )
 
 
@@ -477,17 +488,22 @@ async def _check_push(settings: Settings, mongodb_uri: str | None) -> list[str]:
 
 
 async def _check_worker(redis: Any) -> list[str]:
-    from gnews.jobs import PING, enqueue
+    from gnews.jobs import PING, QUEUES, enqueue
 
-    job = await enqueue(redis, PING)
-    assert job is not None  # None only for a job id already queued; a ping has no id
-    try:
-        await job.result(timeout=10)
-    except TimeoutError:
-        await job.abort()
-        return ["no worker consumed a job within 10s: is `gnews worker` (or `gnews dev`) running?"]
-    click.echo("worker: ok (a ping job ran)")
-    return []
+    problems = []
+    for name, queue in QUEUES.items():
+        job = await enqueue(redis, PING, queue=queue)
+        try:
+            await job.result(timeout=10)
+        except TimeoutError:
+            await job.abort()
+            problems.append(
+                f"no worker consumed a job of the {name} queue within 10s: is `gnews worker` "
+                "(or `gnews dev`) running?"
+            )
+            continue
+        click.echo(f"worker: ok ({name} queue: a ping job ran)")
+    return problems
 
 
 if __name__ == "__main__":

@@ -1,17 +1,37 @@
-"""Names of background jobs, so the API can enqueue them without importing ``workers``."""
+"""Background jobs by name: their queues, their ids and how to enqueue them, so the API and the
+CLI enqueue work without importing ``workers``.
+
+Two queues, each consumed by its own arq worker (``gnews worker`` runs both by default, or one
+with ``--queue``): push delivery (fan-out, send, reconcile) and feeds (polls and their cron,
+retention). A flood of slow feeds therefore never takes a job slot a notification needs.
+"""
 
 from __future__ import annotations
 
 from arq.connections import ArqRedis
 from arq.jobs import Job
 
-QUEUE_NAME = "gnews:queue"
-QUEUES = (QUEUE_NAME,)  # every queue workers consume (/metrics reports their depth)
+PUSH_QUEUE = "gnews:push"
+FEEDS_QUEUE = "gnews:feeds"
+QUEUES = {"push": PUSH_QUEUE, "feeds": FEEDS_QUEUE}  # short name (``--queue``) -> arq queue
 
 POLL_SOURCE = "poll_source"  # args: source id (str)
-PING = "ping"
+PING = "ping"  # registered on every queue
 FANOUT = "fanout"  # args: notification id (str)
 SEND_BATCH = "send_batch"  # args: push batch id (str)
+
+JOB_QUEUES = {  # a job's queue; ping is on every queue, this is its default
+    POLL_SOURCE: FEEDS_QUEUE,
+    FANOUT: PUSH_QUEUE,
+    SEND_BATCH: PUSH_QUEUE,
+    PING: PUSH_QUEUE,
+}
+
+
+def poll_job_id(source_id: str) -> str:
+    """The one id of a source's poll, whoever asks for it (the cron or "poll now"): a source
+    whose poll is queued or running is not enqueued again, so it is never polled twice at once."""
+    return f"poll:{source_id}"
 
 
 def fanout_job_id(notification_id: str, run: int, rescue: int = 0) -> str:
@@ -34,9 +54,16 @@ async def enqueue(
     *args: object,
     job_id: str | None = None,
     defer_by: float | None = None,
+    queue: str | None = None,
 ) -> Job | None:
-    """Enqueue job ``name`` (to run ``defer_by`` seconds from now, when given); with ``job_id``,
-    enqueuing the same id while it is queued or running is a no-op (None)."""
+    """Enqueue job ``name`` on its queue (``queue`` overrides it, e.g. to ping a chosen queue),
+    to run ``defer_by`` seconds from now when given; with ``job_id``, enqueuing the same id
+    while it is queued or running is a no-op (None)."""
     return await redis.enqueue_job(
-        name, *args, _job_id=job_id, _queue_name=QUEUE_NAME, _defer_by=defer_by
+        name, *args, _job_id=job_id, _queue_name=queue or JOB_QUEUES[name], _defer_by=defer_by
     )
+
+
+async def enqueue_poll(redis: ArqRedis, source_id: str) -> Job | None:
+    """Enqueue a poll of one source; None when its poll is already queued or running."""
+    return await enqueue(redis, POLL_SOURCE, source_id, job_id=poll_job_id(source_id))

@@ -12,7 +12,7 @@ from gnews.accounts.guards import BEARER_OR_API_KEY, Principal, requires
 from gnews.accounts.models import Role
 from gnews.core.errors import ConflictError
 from gnews.core.pagination import Cursor, Limit, Page, check_limit, page_by_id
-from gnews.jobs import POLL_SOURCE, enqueue
+from gnews.jobs import enqueue_poll
 from gnews.sources import service
 from gnews.sources.models import Source
 from gnews.sources.schemas import SourceIn, SourceOut, SourcePatch
@@ -92,13 +92,11 @@ class SourceController(Controller):
         self, source_id: FromPath[str], principal: NamedDependency[Principal], request: Request
     ) -> dict[str, Any]:
         """Queues a poll: ``{"queued": true}``, or ``{"queued": false, "reason": …}`` when one
-        is already queued. 409 for a disabled source."""
+        is already queued or running. 409 for a disabled source."""
         source = await service.source_for(source_id, principal)
         if not source.enabled:
             raise ConflictError(f"source {source.slug!r} is disabled; enable it first")
-        job = await enqueue(
-            request.app.state.redis, POLL_SOURCE, str(source.id), job_id=f"poll:{source.id}:manual"
-        )
+        job = await enqueue_poll(request.app.state.redis, str(source.id))
         if job is None:
-            return {"queued": False, "reason": "already queued"}
+            return {"queued": False, "reason": "already queued or running"}
         return {"queued": True}

@@ -43,6 +43,9 @@ class Source(Document):
     last_modified: str | None = None
     body_hash: str | None = None
     item_count: int = 0
+    # A poll's lease (database clock): another poll of this source (the worker's, the CLI's)
+    # is skipped until the poll ends or this time passes.
+    polling_until: datetime | None = None
 
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

@@ -150,7 +150,8 @@ def test_dev_lifecycle_commands_shutdown_and_restart(dev_dirs):
     assert duplicate.returncode == 1 and "already exists" in duplicate.stderr
     checked = gnews("check", "--worker", env=env)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "worker: ok" in checked.stdout and f"pid {dev.pid}" in checked.stdout
+    assert "worker: ok (push queue" in checked.stdout and f"pid {dev.pid}" in checked.stdout
+    assert "worker: ok (feeds queue" in checked.stdout  # gnews dev runs both queues
 
     children = tree(dev)
     assert len(children) >= 4  # MongoDB, Redis, API, worker

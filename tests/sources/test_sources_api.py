@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 
 from gnews.agencies.models import Agency
 from gnews.audit.models import AuditEntry
-from gnews.jobs import QUEUE_NAME
+from gnews.jobs import FEEDS_QUEUE, PUSH_QUEUE, poll_job_id
 from gnews.sources.models import Source
 from tests.conftest import assert_error
 
@@ -341,12 +341,13 @@ async def test_poll_now_enqueues_one_job(client, auth_headers, settings):
         first = await client.post(f"/api/v1/sources/{source_id}/poll", headers=staff)
         assert first.status_code == 202, first.text
         assert first.json() == {"queued": True}
-        assert await redis.zcard(QUEUE_NAME) == 1
-        assert await redis.zscore(QUEUE_NAME, f"poll:{source_id}:manual") is not None
+        assert await redis.zcard(FEEDS_QUEUE) == 1
+        assert await redis.zscore(FEEDS_QUEUE, poll_job_id(source_id)) is not None
+        assert await redis.zcard(PUSH_QUEUE) == 0  # polls never take a push job slot
         again = await client.post(f"/api/v1/sources/{source_id}/poll", headers=staff)
         assert again.status_code == 202
-        assert again.json() == {"queued": False, "reason": "already queued"}
-        assert await redis.zcard(QUEUE_NAME) == 1
+        assert again.json() == {"queued": False, "reason": "already queued or running"}
+        assert await redis.zcard(FEEDS_QUEUE) == 1
     finally:
         await redis.aclose()
 

@@ -70,6 +70,17 @@ __all__ = [
 
 SUMMARY_LIMIT = 500
 TITLE_FROM_SUMMARY_LIMIT = 120
+# Size limits on what an entry may store (a hostile feed sent a 1.5 MB title): longer text is
+# cut at a word boundary, longer URLs and keys are not usable as such, content over the limit
+# is dropped (cutting HTML would leave it broken) and the summary stands in for it.
+TITLE_LIMIT = 300
+AUTHOR_LIMIT = 200
+CATEGORY_LIMIT = 100
+CATEGORIES_MAX = 30
+URL_LIMIT = 2048
+KEY_LIMIT = 1024
+CONTENT_HTML_LIMIT = 512 * 1024
+WARNINGS_MAX = 5  # warnings kept per feed (then "and N more")
 FUTURE_TOLERANCE = timedelta(days=1)
 EARLIEST_PLAUSIBLE = datetime(1990, 1, 1, tzinfo=UTC)
 BANGKOK = timezone(timedelta(hours=7), "Asia/Bangkok")  # no DST since 1920
@@ -99,6 +110,9 @@ class ParsedFeed:
     entries: list[FeedEntry] = field(default_factory=list)
     bozo: bool = False  # feedparser found the XML malformed (entries may still be usable)
     bozo_message: str | None = None
+    # Parts of entries dropped or cut (a link no parser accepts, an oversized title, an entry
+    # that could not be read at all), at most WARNINGS_MAX, then how many more.
+    warnings: list[str] = field(default_factory=list)
 
 
 class FeedParseError(Exception):
@@ -148,7 +162,15 @@ def parse_feed(
         raise FeedParseError(_not_a_feed_reason(text, bozo_message))
 
     ctx = _Context(base_url=base_url, fetched_at=fetched_at, now=now)
-    entries = [e for e in (_entry(raw, ctx) for raw in raw_entries) if e is not None]
+    entries = []
+    for number, raw in enumerate(raw_entries, start=1):
+        try:
+            entry = _entry(raw, ctx)
+        except Exception as error:  # one unreadable entry never loses the others
+            ctx.warn(f"entry {number} skipped, it could not be read ({type(error).__name__})")
+            continue
+        if entry is not None:
+            entries.append(entry)
     return ParsedFeed(
         title=feed_title,
         link=_absolute_http_url(_get(feed, "link"), base_url),
@@ -156,6 +178,7 @@ def parse_feed(
         entries=entries,
         bozo=bozo,
         bozo_message=bozo_message,
+        warnings=ctx.summary_of_warnings(),
     )
 
 
@@ -167,21 +190,44 @@ class _Context:
     base_url: str | None
     fetched_at: datetime
     now: datetime
+    warnings: list[str] = field(default_factory=list)
+    more_warnings: int = 0
+
+    def warn(self, message: str) -> None:
+        if len(self.warnings) < WARNINGS_MAX:
+            self.warnings.append(message)
+        else:
+            self.more_warnings += 1
+
+    def summary_of_warnings(self) -> list[str]:
+        more = [f"and {self.more_warnings} more"] if self.more_warnings else []
+        return self.warnings + more
 
 
 def _entry(raw: Mapping[str, Any], ctx: _Context) -> FeedEntry | None:
-    link = _absolute_http_url(_get(raw, "link"), ctx.base_url)
+    raw_link = _get(raw, "link")
+    link = _absolute_http_url(raw_link, ctx.base_url)
+    raw_title = _text(_get(raw, "title"))
+    name = repr(trim_text(raw_title, 60)) if raw_title else "an untitled entry"
+    if raw_link and not link:
+        ctx.warn(f"{name}: link {_shorten(raw_link)} dropped (not a usable http(s) URL)")
     content_html_raw = _content_html(raw)
     summary_html = _get(raw, "summary") or ""
     summary_is_html = _is_html_type(_detail_type(raw, "summary_detail"))
     if not content_html_raw and summary_html:
         content_html_raw = summary_html if summary_is_html else _plain_to_html(summary_html)
     content_html = sanitize_html(content_html_raw, base_url=link or ctx.base_url)
+    if len(content_html) > CONTENT_HTML_LIMIT:
+        ctx.warn(f"{name}: content of {len(content_html):,} characters dropped (too long)")
+        content_html = ""
     content_text = html_to_text(content_html)
 
     summary_full = _text(summary_html) if summary_html else content_text
     summary = trim_text(summary_full, SUMMARY_LIMIT)
-    title = _text(_get(raw, "title"))
+    title = raw_title
+    if len(title) > TITLE_LIMIT:
+        ctx.warn(f"{name}: title of {len(title):,} characters cut to {TITLE_LIMIT}")
+        title = trim_text(title, TITLE_LIMIT)
     if not title and summary_full:
         title = trim_text(summary_full, TITLE_FROM_SUMMARY_LIMIT)
     if not (title or summary or content_html or link):
@@ -201,6 +247,8 @@ def _entry(raw: Mapping[str, Any], ctx: _Context) -> FeedEntry | None:
         date_missing = True
 
     entry_id = (_get(raw, "id") or "").strip()
+    if len(entry_id) > KEY_LIMIT:
+        entry_id = "sha256:" + _sha256([entry_id])  # stable, and short enough to index
     if entry_id:
         key = entry_id
     elif link:
@@ -211,6 +259,8 @@ def _entry(raw: Mapping[str, Any], ctx: _Context) -> FeedEntry | None:
 
     image_url = _image_url(raw, content_html, link or ctx.base_url)
     author = _author(raw)
+    if author and len(author) > AUTHOR_LIMIT:
+        author = trim_text(author, AUTHOR_LIMIT)
     categories = _categories(raw)
     content_hash = _sha256(
         [
@@ -293,8 +343,10 @@ def _categories(raw: Mapping[str, Any]) -> list[str]:
     seen: list[str] = []
     for tag in _get(raw, "tags") or []:
         term = html_to_text(tag.get("term") or tag.get("label") or "")
-        if term and term not in seen:
+        if term and len(term) <= CATEGORY_LIMIT and term not in seen:
             seen.append(term)
+        if len(seen) == CATEGORIES_MAX:
+            break
     return seen
 
 
@@ -443,7 +495,7 @@ def _absolute_http_url(url: str | None, base: str | None) -> str | None:
     if not url or not isinstance(url, str):
         return None
     url = url.strip()
-    if not url:
+    if not url or len(url) > URL_LIMIT:
         return None
     if base:
         try:
@@ -456,6 +508,10 @@ def _absolute_http_url(url: str | None, base: str | None) -> str | None:
 def _sha256(parts: list[Any]) -> str:
     data = json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 def _one_line(text: str) -> str:

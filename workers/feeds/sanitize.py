@@ -70,7 +70,11 @@ def sanitize_html(html: str, *, base_url: str | None = None) -> str:
     if not html or not html.strip():
         return ""
     base = base_url if base_url and is_http_url(base_url) else None
-    cleaned = _cleaner(base).clean(html)
+    try:
+        cleaner = _cleaner(base)
+    except ValueError:  # a base URL nh3's URL parser refuses: relative URLs are dropped
+        cleaner = _cleaner(None)
+    cleaned = cleaner.clean(html)
     cleaned = _IMG_WITHOUT_SRC_RE.sub("", cleaned)
     return cleaned.strip()
 
@@ -103,12 +107,13 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
 
 
 def is_http_url(url: str) -> bool:
-    """True for an absolute http(s) URL with a host."""
+    """True for an absolute http(s) URL with a host (and a port, if any, that is a number)."""
     try:
         parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
     except ValueError:
         return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
 # -- plain text ---------------------------------------------------------------------------------

@@ -1,8 +1,13 @@
 """Polling news sources: fetch, parse, normalise, tag, store; record health and back off.
 
-One poll is one arq job (:func:`poll_source_job`); a cron job (:func:`enqueue_due_sources`)
-enqueues the sources that are due. A failing source backs off exponentially (capped at a day)
-and never delays the others: each poll is bounded by the fetcher's timeouts and size limit.
+One poll is one arq job (:func:`poll_source_job`) on the feeds queue; a cron job
+(:func:`enqueue_due_sources`) enqueues the sources that are due, under the one poll job id a
+source has, so a source is never polled twice at once. A failing source backs off
+exponentially (capped at a day) and never delays the others: each poll is bounded by the
+fetcher's timeouts and size limit, and parsing runs in a child process bounded in CPU, time and
+memory (:class:`~workers.feeds.parser_pool.ParserPool`). An entry or item that cannot be read
+is left out (or its bad part dropped) with a warning on the source; any other error in a poll
+is recorded on the source, with back-off, like a fetch error.
 A poll that inserts published items (a trusted source) or changes published ones invalidates
 the public news cache when it is given a Redis client (the worker's; the CLI polls without).
 """
@@ -10,6 +15,7 @@ the public news cache when it is given a Redis client (the worker's; the CLI pol
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -23,8 +29,8 @@ from redis.asyncio import Redis
 from gnews.core import metrics
 from gnews.core.clock import utcnow
 from gnews.core.http_cache import invalidate
-from gnews.core.persistence import find_one_and_update, insert_many, update_one
-from gnews.jobs import POLL_SOURCE, enqueue
+from gnews.core.persistence import database_now, find_one_and_update, insert_many, update_one
+from gnews.jobs import enqueue_poll
 from gnews.news.models import ItemStatus, NewsItem
 from gnews.news.service import CACHE_NAMESPACE
 from gnews.news.tagging import assign_provinces, item_text
@@ -32,13 +38,17 @@ from gnews.plugins import PluginManager
 from gnews.sources.models import Source
 from gnews.thai.text import index_terms
 from workers.feeds.fetch import FetchError, fetch_feed
-from workers.feeds.normalize import FeedEntry, FeedParseError, parse_feed
+from workers.feeds.normalize import FeedEntry, FeedParseError
+from workers.feeds.parser_pool import ParserPool
 
 log = structlog.get_logger(__name__)
 
 MAX_BACKOFF = timedelta(days=1)
 DUE_BATCH = 1000
 MAX_FEED_BYTES = 5 * 1024 * 1024
+# Longer than any poll takes (fetch deadline 60 s, parsing 30 s, storing): a poll whose process
+# died frees its source after this.
+POLL_LEASE = timedelta(minutes=10)
 
 # Fields a re-poll refreshes (unless an editor changed them: see NewsItem.edited_fields).
 FEED_FIELDS = (
@@ -68,8 +78,9 @@ class PollOutcome:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
-    dropped: int = 0
+    dropped: int = 0  # left out by a plugin
     error: str | None = None
+    warnings: list[str] = dataclasses.field(default_factory=list)  # parts of entries dropped or cut
     seconds: float = 0.0
     published: int = 0  # of the new and updated items, those citizens see (status published)
 
@@ -114,6 +125,8 @@ async def _record_success(
         set={
             "last_polled_at": now,
             "last_success_at": now,
+            "last_error": None,  # a success clears the error (its time stays, for history)
+            "last_error_kind": None,
             "consecutive_failures": 0,
             "next_poll_at": now + timedelta(minutes=source.poll_interval_minutes),
             **(changes or {}),
@@ -158,16 +171,22 @@ def build_item(
 
 def _prepare(
     source: Source, entries: list[FeedEntry], plugins: PluginManager, now: datetime
-) -> tuple[list[NewsItem], int]:
+) -> tuple[list[NewsItem], int, list[str]]:
     items: list[NewsItem] = []
     dropped = 0
+    warnings: list[str] = []
     for entry in entries:
-        item = build_item(entry, source, plugins, now)
+        try:
+            item = build_item(entry, source, plugins, now)
+        except Exception as error:  # one item that cannot be stored never loses the others
+            log.warning("feed item left out", source=source.slug, key=entry.key, error=repr(error))
+            warnings.append(f"item {entry.key[:80]!r} left out ({type(error).__name__})")
+            continue
         if item is None:
             dropped += 1
         else:
             items.append(item)
-    return items, dropped
+    return items, dropped, warnings
 
 
 async def store_entries(
@@ -188,7 +207,9 @@ async def store_entries(
     ]
     outcome.unchanged = len(by_key) - len(fresh)
     # Parsing is done; tagging and search terms are CPU work: keep the event loop responsive.
-    items, outcome.dropped = await asyncio.to_thread(_prepare, source, fresh, plugins, now)
+    items, outcome.dropped, outcome.warnings = await asyncio.to_thread(
+        _prepare, source, fresh, plugins, now
+    )
     new_items = [item for item in items if item.key not in known]
     if new_items:
         # Unordered: an item another poll of the same source inserted meanwhile (duplicate key)
@@ -235,6 +256,17 @@ async def _refresh(item_id: Any, polled: NewsItem, now: datetime) -> NewsItem | 
     return None
 
 
+_shared_parser: ParserPool | None = None
+
+
+def shared_parser_pool() -> ParserPool:
+    """The process's default :class:`ParserPool` (for polls not given one: the CLI, tests)."""
+    global _shared_parser
+    if _shared_parser is None:
+        _shared_parser = ParserPool()
+    return _shared_parser
+
+
 async def poll(
     source: Source,
     client: httpx.AsyncClient,
@@ -242,12 +274,28 @@ async def poll(
     *,
     max_bytes: int = MAX_FEED_BYTES,
     redis: Redis | None = None,
+    parser: ParserPool | None = None,
 ) -> PollOutcome:
     """Poll one source now and record the result on it; with ``redis``, invalidate the public
-    news cache when published items were inserted or changed."""
+    news cache when published items were inserted or changed. ``parser``: the bounded parsing
+    processes (default: :func:`shared_parser_pool`). Never raises for what the feed holds: an
+    unexpected error is recorded on the source (kind ``internal``) with back-off."""
     started = asyncio.get_running_loop().time()
     now = utcnow()
-    outcome = await _poll(source, client, plugins, now, max_bytes)
+    if not await _claim_poll(source):
+        return PollOutcome(source.slug, "skipped", error="already being polled")
+    try:
+        outcome = await _poll(source, client, plugins, now, max_bytes, parser)
+    except Exception as error:
+        log.exception("source poll crashed", source=source.slug)
+        message = f"unexpected error while polling: {type(error).__name__}: {error}"
+        outcome = PollOutcome(source.slug, "error", error=message)
+        try:
+            await _record_failure(source, "internal", message, now)
+        except Exception:  # the database itself is failing: the outcome still says so
+            log.exception("source poll failure not recorded", source=source.slug)
+    finally:
+        await _release_poll(source)
     if redis is not None and outcome.published:
         await invalidate(redis, CACHE_NAMESPACE)
     outcome.seconds = round(asyncio.get_running_loop().time() - started, 3)
@@ -257,8 +305,34 @@ async def poll(
     return outcome
 
 
+async def _claim_poll(source: Source) -> bool:
+    """Take the source's poll lease; False when another poll holds it."""
+    now = await database_now(Source)
+    free = [
+        {"polling_until": {"$exists": False}},
+        {"polling_until": None},
+        {"polling_until": {"$lte": now}},
+    ]
+    claimed = await find_one_and_update(
+        Source, {"_id": source.id, "$or": free}, set={"polling_until": now + POLL_LEASE}
+    )
+    return claimed is not None
+
+
+async def _release_poll(source: Source) -> None:
+    try:
+        await update_one(Source, {"_id": source.id}, set={"polling_until": None})
+    except Exception:  # the lease expires by itself
+        log.exception("source poll lease not released", source=source.slug)
+
+
 async def _poll(
-    source: Source, client: httpx.AsyncClient, plugins: PluginManager, now: datetime, max_bytes: int
+    source: Source,
+    client: httpx.AsyncClient,
+    plugins: PluginManager,
+    now: datetime,
+    max_bytes: int,
+    parser: ParserPool | None,
 ) -> PollOutcome:
     try:
         fetched = await fetch_feed(
@@ -280,8 +354,7 @@ async def _poll(
         await _record_success(source, now, validators)
         return PollOutcome(source.slug, "unchanged")
     try:
-        parsed = await asyncio.to_thread(
-            parse_feed,
+        parsed = await (parser or shared_parser_pool()).parse(
             fetched.body or b"",
             content_type=fetched.content_type,
             base_url=fetched.url,
@@ -291,11 +364,17 @@ async def _poll(
         await _record_failure(source, "parse", f"{source.feed_url}: {error}", now)
         return PollOutcome(source.slug, "error", error=str(error))
     outcome = await store_entries(source, parsed.entries, plugins, now)
-    warning = f"malformed feed, read anyway: {parsed.bozo_message}" if parsed.bozo else None
+    outcome.warnings = [*parsed.warnings, *outcome.warnings]
+    warnings = [f"malformed feed, read anyway: {parsed.bozo_message}"] if parsed.bozo else []
+    warnings += outcome.warnings
     await _record_success(
         source,
         now,
-        {"body_hash": body_hash, "last_warning": warning, **validators},
+        {
+            "body_hash": body_hash,
+            "last_warning": "; ".join(warnings)[:1000] or None,
+            **validators,
+        },
         new_items=outcome.new,
     )
     return outcome
@@ -306,24 +385,26 @@ async def poll_source_job(ctx: dict[str, Any], source_id: str) -> dict[str, Any]
     source = await Source.get(PydanticObjectId(source_id))
     if source is None or not source.enabled:
         return asdict(PollOutcome(source_id, "skipped"))
-    return asdict(await poll(source, ctx["http"], ctx["plugins"], redis=ctx.get("redis")))
+    outcome = await poll(
+        source, ctx["http"], ctx["plugins"], redis=ctx.get("redis"), parser=ctx.get("parser")
+    )
+    return asdict(outcome)
 
 
 async def enqueue_due_sources(ctx: dict[str, Any]) -> int:
     """arq cron: enqueue a poll for each enabled source that is due; returns how many.
 
-    The job id names the source and its due time, so a poll still queued or running is not
-    enqueued twice.
+    A source has one poll job id (:func:`gnews.jobs.poll_job_id`), the same as "poll now"'s, so a
+    poll still queued or running is not enqueued again.
     """
     now = utcnow()
     due = Source.get_pymongo_collection().find(
         {"enabled": True, "next_poll_at": {"$lte": now}},
-        {"_id": 1, "next_poll_at": 1},
+        {"_id": 1},
         limit=DUE_BATCH,
     )
     count = 0
     async for doc in due:
-        job_id = f"poll:{doc['_id']}:{int(doc['next_poll_at'].timestamp())}"
-        if await enqueue(ctx["redis"], POLL_SOURCE, str(doc["_id"]), job_id=job_id):
+        if await enqueue_poll(ctx["redis"], str(doc["_id"])):
             count += 1
     return count

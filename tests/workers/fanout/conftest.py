@@ -17,16 +17,16 @@ from typing import Any
 import pytest
 
 from gnews.config import Settings
-from gnews.core.persistence import init_documents, mongo_client
 from gnews.dev.emulators.suite import PushEmulators
 from gnews.devices.models import Device, Platform
 from gnews.devices.service import new_secret
-from gnews.documents import document_models
+from gnews.jobs import PUSH_QUEUE
 from gnews.notifications.models import Notification, NotificationStatus
 from tests.support.push import FAST, apns_token, fcm_token
+from tests.support.worker import running_worker as running_push_worker
 from workers.push.apns import ApnsTransport
 from workers.push.fcm import FcmTransport
-from workers.settings import ResilientWorker, worker_settings
+from workers.settings import ResilientWorker
 
 BUNDLED_PLUGINS = ["ega", "nakhonsawan", "dopa"]
 TEST_BATCH_SIZE = 20
@@ -66,30 +66,12 @@ def push_settings(settings: Settings, emulators: PushEmulators) -> Settings:
 async def running_worker(
     settings: Settings, *, startup: Callable[[dict[str, Any]], Awaitable[None]] | None = None
 ) -> AsyncIterator[ResilientWorker]:
-    """The real worker (``workers.settings``) running in this event loop until the block ends;
-    ``startup`` runs after the worker's own start-up (e.g. to swap a transport)."""
-    options = worker_settings(settings)
-    if startup is not None:
-        own_startup = options["on_startup"]
-
-        async def on_startup(ctx: dict[str, Any]) -> None:
-            await own_startup(ctx)
-            await startup(ctx)
-
-        options["on_startup"] = on_startup
-    worker = ResilientWorker(**{**options, "handle_signals": False, "poll_delay": 0.05})
-    task = worker.main_task = asyncio.create_task(worker.main())
-    try:
+    """The real push worker running in this event loop until the block ends (see
+    :func:`tests.support.worker.running_worker`); ``startup`` runs after its own start-up."""
+    async with running_push_worker(
+        settings, PUSH_QUEUE, startup=startup, poll_delay=0.05
+    ) as worker:
         yield worker
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await worker.close()
-        # The worker bound beanie's (process-wide) documents to its own client, now closed.
-        await init_documents(
-            mongo_client(settings.mongodb_uri or ""), settings.mongodb_db, document_models()
-        )
 
 
 async def fast_transports(ctx: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from redis.asyncio import Redis
 
 from gnews.audit.models import AuditEntry
-from gnews.jobs import QUEUE_NAME, fanout_job_id
+from gnews.jobs import PUSH_QUEUE, fanout_job_id
 from gnews.notifications.models import Notification, NotificationStatus
 from tests.conftest import assert_error
 from tests.support.gac import BODY, LISTINGS, create, make_agency
@@ -136,7 +136,7 @@ async def test_staff_drafts_are_not_enqueued_until_sent(client, auth_headers, se
     assert draft["status"] == "draft" and draft["send_at"] is None and draft["origin"] is None
     redis = Redis.from_url(settings.redis_url)
     job_id = fanout_job_id(draft["id"], 0)
-    assert await redis.zscore(QUEUE_NAME, job_id) is None
+    assert await redis.zscore(PUSH_QUEUE, job_id) is None
 
     send_at = datetime.now(UTC) + timedelta(hours=1)
     sent = await client.post(
@@ -151,7 +151,7 @@ async def test_staff_drafts_are_not_enqueued_until_sent(client, auth_headers, se
     assert datetime.fromisoformat(body["expires_at"]) - datetime.fromisoformat(
         body["send_at"]
     ) == timedelta(seconds=600)
-    score = await redis.zscore(QUEUE_NAME, job_id)
+    score = await redis.zscore(PUSH_QUEUE, job_id)
     await redis.aclose()
     assert abs(score / 1000 - send_at.timestamp()) < 5
     # Sent once: a second send, or an edit, is a conflict.

@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from gnews.agencies.models import Agency
 from gnews.devices.models import Device
 from gnews.geo.provinces import provinces_in_region
-from gnews.jobs import QUEUE_NAME, fanout_job_id
+from gnews.jobs import PUSH_QUEUE, fanout_job_id
 from gnews.news.models import ItemStatus, NewsItem
 from gnews.notifications.audience import device_filter
 from gnews.notifications.models import Audience, Notification, NotificationStatus
@@ -96,7 +96,7 @@ async def test_create_stores_the_notification_and_enqueues_its_fanout(
     # The API enqueued the fan-out by name, to run now; it sends nothing itself.
     redis = Redis.from_url(settings.redis_url)
     job_id = fanout_job_id(created["id"], 0)
-    assert await redis.zscore(QUEUE_NAME, job_id) is not None
+    assert await redis.zscore(PUSH_QUEUE, job_id) is not None
     await redis.aclose()
 
     detail = await client.get(f"/api/v1/notifications/{created['id']}", headers=headers)
@@ -117,7 +117,7 @@ async def test_a_scheduled_notification_is_enqueued_for_its_send_at(client, auth
     assert created["status"] == "scheduled"
     assert abs(datetime.fromisoformat(created["send_at"]).timestamp() - send_at.timestamp()) < 0.01
     redis = Redis.from_url(settings.redis_url)
-    score = await redis.zscore(QUEUE_NAME, fanout_job_id(created["id"], 0))
+    score = await redis.zscore(PUSH_QUEUE, fanout_job_id(created["id"], 0))
     await redis.aclose()
     assert abs(score / 1000 - send_at.timestamp()) < 5  # arq runs it then, not before
 
@@ -319,7 +319,7 @@ async def test_a_breaking_item_is_notified_in_one_call(client, auth_headers, set
     assert created["deep_link"] == f"gnews://news/{item.id}"
     assert created["image_url"] == item.image_url and created["agency"] == "dopa"
     redis = Redis.from_url(settings.redis_url)
-    assert await redis.zscore(QUEUE_NAME, fanout_job_id(created["id"], 0)) is not None
+    assert await redis.zscore(PUSH_QUEUE, fanout_job_id(created["id"], 0)) is not None
     await redis.aclose()
 
     everyone = await client.post(

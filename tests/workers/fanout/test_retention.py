@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta, timezone
 
 from gnews.core.clock import utcnow
+from gnews.jobs import FEEDS_QUEUE
 from gnews.notifications.models import (
     BatchFailure,
     BatchStatus,
@@ -185,7 +186,7 @@ async def test_the_job_reads_its_settings(client, settings):
 
 
 def test_the_retention_cron_runs_daily_at_3_17_in_bangkok(settings):
-    options = worker_settings(settings)
+    options = worker_settings(settings, FEEDS_QUEUE)
     (job,) = [job for job in options["cron_jobs"] if job.coroutine is retention_job]
     assert job.unique and job.timeout_s and job.max_tries == 1
     job.calculate_next(datetime(2025, 1, 1, 12, 0, tzinfo=options["timezone"]))

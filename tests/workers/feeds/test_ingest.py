@@ -6,13 +6,13 @@ import asyncio
 import os
 import subprocess
 import sys
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from redis.asyncio import Redis
 
 from gnews.agencies.models import Agency
 from gnews.core.clock import utcnow
-from gnews.jobs import QUEUE_NAME
+from gnews.jobs import FEEDS_QUEUE, poll_job_id
 from gnews.news.models import ItemStatus, NewsItem
 from gnews.plugins import build_plugin_manager
 from gnews.sources.models import Source
@@ -300,10 +300,8 @@ async def test_cron_enqueues_each_due_source_once(client, settings):
     try:
         assert await enqueue_due_sources({"redis": redis}) == 1
         assert await enqueue_due_sources({"redis": redis}) == 0  # same job id: not twice
-        queued = await Redis.from_url(settings.redis_url).zrange(QUEUE_NAME, 0, -1)
-        assert [job.decode() for job in queued] == [
-            f"poll:{due.id}:{int(due.next_poll_at.replace(tzinfo=UTC).timestamp())}"
-        ]
+        queued = await Redis.from_url(settings.redis_url).zrange(FEEDS_QUEUE, 0, -1)
+        assert [job.decode() for job in queued] == [poll_job_id(str(due.id))]
     finally:
         await redis.aclose()
 
@@ -348,18 +346,19 @@ async def test_gnews_sources_poll_ingests_a_plugin_feed_readable_through_the_api
 
 
 async def test_a_real_arq_worker_runs_the_cron_and_poll_jobs(client, settings, feed_server):
-    from arq.worker import Worker
-
     from gnews.core.persistence import init_documents, mongo_client
     from gnews.documents import document_models
-    from workers.settings import worker_settings
+    from gnews.jobs import FEEDS_QUEUE
+    from workers.settings import ResilientWorker, worker_settings
 
     feed_server.add("/press.xml", fixture_bytes("ega_press_rss.xml"))
     source = await make_source(feed_server.url("/press.xml"))
     settings = settings.model_copy(
         update={"feed_allow_private_networks": True, "disabled_plugins": ["ega", "nakhonsawan"]}
     )
-    worker = Worker(**{**worker_settings(settings), "burst": True, "handle_signals": False})
+    worker = ResilientWorker(
+        **{**worker_settings(settings, FEEDS_QUEUE), "burst": True, "handle_signals": False}
+    )
     try:
         await worker.main()  # the start-up cron enqueues the due source; the poll job runs
     finally:
