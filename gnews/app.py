@@ -41,12 +41,15 @@ from gnews.config import ConfigurationError, Settings, load_settings
 from gnews.core.errors import (
     EXCEPTION_HANDLERS,
     MONGODB_DOWN,
+    NEEDS_DATABASE,
     RETRY_AFTER,
     ServiceUnavailableError,
 )
 from gnews.core.health import HealthController
 from gnews.core.logs import configure_logging, request_context_middleware
+from gnews.core.openapi import ContractPlugin
 from gnews.core.persistence import init_documents, mongo_client, redis_client
+from gnews.core.request_rules import answer_head_as_get, refuse_non_json_body
 from gnews.devices.controllers import DeviceController
 from gnews.devices.models import Device
 from gnews.geo.controllers import ReferenceController
@@ -109,9 +112,6 @@ def route_handlers() -> list[type | Router]:
     return [HealthController, ReferenceController, needs_database]
 
 
-NEEDS_DATABASE = "needs_database"
-
-
 async def refuse_until_database_ready(request: Request) -> None:
     """503 for routes that need MongoDB while this process has not initialised it yet."""
     if (
@@ -119,6 +119,13 @@ async def refuse_until_database_ready(request: Request) -> None:
         and not request.app.state.documents_ready.is_set()
     ):
         raise ServiceUnavailableError(MONGODB_DOWN, headers=RETRY_AFTER)
+
+
+async def before_request(request: Request) -> None:
+    """Checks before a handler's parameters are parsed: the database is ready, a body is
+    JSON."""
+    await refuse_until_database_ready(request)
+    refuse_non_json_body(request)
 
 
 async def sync_plugin_data(plugins: PluginManager, *, redis: Redis | None = None) -> None:
@@ -178,7 +185,7 @@ def create_app(
     if setup_logging:
         configure_logging(json=settings.json_logs, level=settings.log_level)
     plugins = plugins or build_plugin_manager(settings.plugins, disabled=settings.disabled_plugins)
-    return Litestar(
+    app = Litestar(
         route_handlers=route_handlers(),
         lifespan=[_lifespan(settings, plugins)],
         dependencies={
@@ -187,7 +194,7 @@ def create_app(
             "principal": Provide(provide_principal),
             "maybe_principal": Provide(provide_optional_principal),
         },
-        before_request=refuse_until_database_ready,
+        before_request=before_request,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[request_context_middleware],
         cors_config=CORSConfig(allow_origins=settings.cors_origins, allow_credentials=False)
@@ -221,7 +228,10 @@ def create_app(
                 }
             ),
         ),
+        plugins=[ContractPlugin()],
         state=State({"settings": settings, "plugins": plugins}),
         logging_config=None,  # ours (gnews.core.logs) is configured above, not Litestar's
         debug=False,
     )
+    app.asgi_handler = answer_head_as_get(app.asgi_handler)
+    return app

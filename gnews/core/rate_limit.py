@@ -37,6 +37,7 @@ from redis.exceptions import RedisError
 
 from gnews.accounts.guards import Guard
 from gnews.config import Settings
+from gnews.core.openapi import answers
 
 log = structlog.get_logger(__name__)
 
@@ -126,6 +127,7 @@ def rate_limited(budget: str) -> Guard:
     429 with ``Retry-After`` when the client has none left."""
     setting = _LIMIT_SETTINGS[budget]
 
+    @answers(429)
     async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         settings: Settings = connection.app.state.settings
         limit = getattr(settings, setting)
