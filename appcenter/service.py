@@ -191,15 +191,13 @@ async def check_agency(code: str) -> None:
 async def _check_slug_free(slug: str, listing: AppListing | None = None) -> None:
     other = await AppListing.find_one({"slug": slug})
     if other is not None and (listing is None or other.id != listing.id):
-        raise ConflictError(
-            f"slug {slug!r} is taken", extra=[{"key": "slug", "message": "already taken"}]
-        )
+        raise ConflictError(f"slug {slug!r} is taken", fields={"slug": "already taken"})
 
 
 async def check_unique_in_catalogue(listing: AppListing) -> None:
     """409 naming the field when another published listing has the same Android package or iOS
     bundle id (checked when publishing, so an unreviewed draft cannot squat a real app's id)."""
-    errors = []
+    errors: dict[str, str] = {}
     for field in ("android_package", "ios_bundle_id"):
         value = getattr(listing, field)
         if value is None:
@@ -208,10 +206,9 @@ async def check_unique_in_catalogue(listing: AppListing) -> None:
             {"status": ListingStatus.PUBLISHED.value, field: value, "_id": {"$ne": listing.id}}
         )
         if other is not None:
-            errors.append({"key": field, "message": f"already in the catalogue as {other.slug!r}"})
+            errors[field] = f"already in the catalogue as {other.slug!r}"
     if errors:
-        detail = "; ".join(f"{e['key']}: {e['message']}" for e in errors)
-        raise ConflictError(detail, extra=errors)
+        raise ConflictError("; ".join(f"{k}: {v}" for k, v in errors.items()), fields=errors)
 
 
 # -- changes --------------------------------------------------------------------------------------
@@ -314,7 +311,7 @@ async def update_listing(
             message = "reviewed field of a published listing: delist, edit and submit it again"
             raise ConflictError(
                 f"{', '.join(reviewed)}: {message}",
-                extra=[{"key": field, "message": message} for field in reviewed],
+                fields=dict.fromkeys(reviewed, message),
             )
     if "slug" in changes and changes["slug"] != listing.slug:
         if listing.published_at is not None:

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from litestar.exceptions import HTTPException
 from pydantic import ValidationError
 from redis.asyncio import Redis
 
@@ -34,6 +33,7 @@ from appcenter.validation import CONTENT_FIELDS, ListingIn, check_complete, chec
 from gnews.agencies.models import Agency
 from gnews.audit import service as audit
 from gnews.core.clock import utcnow
+from gnews.core.errors import DomainError
 from gnews.core.http_cache import invalidate
 from gnews.plugins import PluginManager
 from gnews.specs import AppListingSpec
@@ -71,8 +71,8 @@ def _validated(item: Any) -> dict[str, Any]:
     return values
 
 
-def _error(error: HTTPException) -> ValueError:
-    return ValueError(error.detail)
+def _error(error: DomainError) -> ValueError:
+    return ValueError(error.message)
 
 
 async def sync_plugin_listings(
@@ -95,7 +95,7 @@ async def sync_plugin_listings(
             except ValidationError as error:
                 plugins.record_failure(result.plugin, error, HOOK)
                 continue
-            except HTTPException as error:
+            except DomainError as error:
                 plugins.record_failure(result.plugin, _error(error), HOOK)
                 continue
             slug = values["slug"]
@@ -146,8 +146,8 @@ async def _publish_or_queue(listing: AppListing, trusted: bool) -> dict[str, Any
     if trusted:
         try:
             await service.check_unique_in_catalogue(listing)
-        except HTTPException as error:
-            log.warning("listing queued for review", slug=listing.slug, reason=error.detail)
+        except DomainError as error:
+            log.warning("listing queued for review", slug=listing.slug, reason=error.message)
         else:
             return {"status": ListingStatus.PUBLISHED, "published_at": now, "status_reason": None}
     return {"status": ListingStatus.IN_REVIEW, "submitted_at": now, "status_reason": None}

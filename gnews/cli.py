@@ -280,7 +280,7 @@ def users_create(email: str, role: str, agency: str | None, name: str | None) ->
     try:
         user = _run_with_database(settings, create)
     except (FieldError, ConflictError) as error:
-        _fail(error.detail)
+        _fail(error.message)
     except EmbeddedServerError as error:
         _fail(str(error))
     click.echo(f"created {user.role.value} {user.email} (id {user.id})")

@@ -1,11 +1,26 @@
-"""Account operations shared by the API and the CLI (one behaviour, one place)."""
+"""Accounts and agency API keys: the rules behind ``gnews.accounts.controllers`` and the CLI.
+
+Every change made through the API is recorded in the audit log. Errors are domain errors
+(:mod:`gnews.core.errors`): a wrong password is :class:`UnauthorizedError`, a taken e-mail
+:class:`ConflictError`, a bad field :class:`FieldError`.
+"""
 
 from __future__ import annotations
 
-from gnews.accounts.models import Role, User
-from gnews.accounts.security import hash_password
-from gnews.agencies.models import agency_exists
-from gnews.core.errors import ConflictError, FieldError
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from gnews.accounts.guards import Principal
+from gnews.accounts.models import ApiKey, Role, User
+from gnews.accounts.security import hash_password, issue_token, new_api_key, verify_password
+from gnews.agencies.models import Agency, agency_exists
+from gnews.audit import service as audit
+from gnews.config import Settings
+from gnews.core.clock import utcnow
+from gnews.core.errors import ConflictError, FieldError, NotFoundError, UnauthorizedError
+from gnews.core.pagination import check_limit, page_by_id
+from gnews.core.persistence import object_id, store_changes
+from gnews.core.persistence.lookup import get_or_not_found
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -52,3 +67,149 @@ async def create_user(
         email=email, password_hash=hash_password(password), role=role, agency=agency, name=name
     )
     return await user.insert()
+
+
+# -- signing in ---------------------------------------------------------------------------------
+
+
+class IssuedToken(NamedTuple):
+    """A bearer token just issued to ``user``."""
+
+    user: User
+    token: str
+    expires_at: datetime
+    expires_in: int
+
+
+async def login(email: str, password: str, settings: Settings) -> IssuedToken:
+    """A bearer token for this e-mail and password; :class:`UnauthorizedError` for an unknown
+    e-mail, a wrong password or a deactivated account alike."""
+    user = await User.find_one(User.email == normalize_email(email))
+    if not verify_password(user.password_hash if user else None, password):
+        raise UnauthorizedError("wrong e-mail or password")
+    assert user is not None
+    if not user.active:
+        raise UnauthorizedError("wrong e-mail or password")
+    await store_changes(user, {"last_login_at": utcnow()})
+    token, expires_at = issue_token(
+        str(user.id), user.role.value, settings.signing_key, settings.jwt_ttl_seconds
+    )
+    return IssuedToken(user, token, expires_at, settings.jwt_ttl_seconds)
+
+
+async def account_of(principal: Principal) -> User | None:
+    """The stored account of a signed-in user (None for an API key, or a vanished account)."""
+    if principal.kind != "user":
+        return None
+    oid = object_id(principal.id)
+    return await User.get(oid) if oid is not None else None
+
+
+async def register_developer(email: str, password: str, name: str | None) -> User:
+    """Sign up an app developer (other roles are given by admins), audited as themselves."""
+    user = await create_user(email, password, Role.DEVELOPER, name=name)
+    await audit.record(
+        {"kind": "user", "id": str(user.id), "role": "developer", "email": user.email},
+        "user.register",
+        "user",
+        str(user.id),
+        after={"email": user.email, "role": "developer"},
+    )
+    return user
+
+
+# -- accounts, managed by admins ------------------------------------------------------------------
+
+
+async def user_by_id(user_id: str) -> User:
+    """The account with this id; :class:`NotFoundError` otherwise (also for a malformed id)."""
+    return await get_or_not_found(User, user_id, "no such user")
+
+
+async def list_users(
+    *, role: Role | None, agency: str | None, cursor: str | None, limit: int | None
+) -> tuple[list[User], str | None]:
+    """One page of accounts in order of creation, optionally by role or agency."""
+    criteria = {k: v for k, v in (("role", role), ("agency", agency)) if v is not None}
+    return await page_by_id(
+        lambda after: User.find({**criteria, **after}), check_limit(limit), cursor=cursor
+    )
+
+
+async def create_account(values: dict[str, Any], principal: Principal) -> User:
+    """Create an account of any role (``values``: email, password, role, agency, name)."""
+    user = await create_user(
+        values["email"],
+        values["password"],
+        values["role"],
+        agency=values.get("agency"),
+        name=values.get("name"),
+    )
+    await audit.record(
+        principal,
+        "user.create",
+        "user",
+        str(user.id),
+        after={"email": user.email, "role": user.role.value, "agency": user.agency},
+    )
+    return user
+
+
+async def update_user(user: User, changes: dict[str, Any], principal: Principal) -> User:
+    """Apply ``changes`` (role, agency, name, active, password; only the fields sent)."""
+    changes = dict(changes)
+    role = changes.get("role", user.role)
+    agency = changes.get("agency", user.agency if role is Role.AGENCY else None)
+    changes["agency"] = await check_role_agency(role, agency)
+    shown = {k: v for k, v in changes.items() if k != "password"}
+    before = {k: getattr(user, k) for k in shown}
+    if "password" in changes:
+        changes["password_hash"] = hash_password(check_password(changes.pop("password")))
+        shown["password"] = "changed"
+    await store_changes(user, {**changes, "updated_at": utcnow()})
+    await audit.record(principal, "user.update", "user", str(user.id), before=before, after=shown)
+    return user
+
+
+# -- API keys -------------------------------------------------------------------------------------
+
+
+async def list_api_keys(agency: Agency, *, include_revoked: bool) -> list[ApiKey]:
+    """Keys of ``agency``, newest first (revoked ones only with ``include_revoked``)."""
+    criteria: dict[str, Any] = {"agency": agency.code}
+    if not include_revoked:
+        criteria["revoked_at"] = None
+    return await ApiKey.find(criteria).sort([("_id", -1)]).to_list()
+
+
+async def create_api_key(agency: Agency, name: str, principal: Principal) -> tuple[ApiKey, str]:
+    """A new key of ``agency`` and its secret (returned this once; only its hash is kept)."""
+    secret, prefix, key_hash = new_api_key()
+    key = await ApiKey(
+        agency=agency.code, name=name, prefix=prefix, key_hash=key_hash, created_by=principal.id
+    ).insert()
+    await audit.record(
+        principal,
+        "api_key.create",
+        "api_key",
+        str(key.id),
+        after={"agency": agency.code, "name": name, "prefix": prefix},
+    )
+    return key, secret
+
+
+async def revoke_api_key(agency: Agency, key_id: str, principal: Principal) -> ApiKey:
+    """Revoke a key of ``agency`` at once; revoking twice is harmless."""
+    key = await get_or_not_found(ApiKey, key_id, "no such API key")
+    if key.agency != agency.code:
+        raise NotFoundError("no such API key")
+    if key.revoked_at is None:
+        await store_changes(key, {"revoked_at": utcnow()})
+        await audit.record(
+            principal,
+            "api_key.revoke",
+            "api_key",
+            key_id,
+            after={"agency": agency.code, "prefix": key.prefix},
+        )
+    return key

@@ -3,72 +3,20 @@
 from __future__ import annotations
 
 from litestar import Controller, get, patch, post
-from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
 from gnews.accounts.guards import BEARER, Principal, requires
 from gnews.accounts.models import Role
+from gnews.agencies import service
 from gnews.agencies.models import Agency
-from gnews.audit import service as audit
-from gnews.core.clock import UtcDateTime, utcnow
-from gnews.core.errors import ConflictError
-from gnews.core.pagination import Cursor, Limit, Page, check_limit, page_by_id
-from gnews.core.persistence import store_changes
-from gnews.specs import AGENCY_CODE_PATTERN
+from gnews.agencies.schemas import AgencyIn, AgencyOut, AgencyPatch
+from gnews.core.pagination import Cursor, Limit, Page
 
 
-class AgencyIn(BaseModel):
-    """A new agency."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    code: str = Field(pattern=AGENCY_CODE_PATTERN, examples=["ega"])
-    name_th: str = Field(min_length=1, max_length=300, examples=["สำนักงานพัฒนารัฐบาลดิจิทัล"])
-    name_en: str = Field(
-        min_length=1, max_length=300, examples=["Digital Government Development Agency"]
-    )
-    website: AnyHttpUrl | None = None
-    trusted: bool = False
-
-
-class AgencyPatch(BaseModel):
-    """Changes to an agency; omitted fields stay as they are."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name_th: str | None = Field(None, min_length=1, max_length=300)
-    name_en: str | None = Field(None, min_length=1, max_length=300)
-    website: AnyHttpUrl | None = None
-    trusted: bool | None = None
-    active: bool | None = None
-
-
-class AgencyOut(BaseModel):
-    """An agency as the API shows it."""
-
-    code: str
-    name_th: str
-    name_en: str
-    website: str | None
-    trusted: bool
-    active: bool
-    created_at: UtcDateTime
-    updated_at: UtcDateTime
-
-    @classmethod
-    def of(cls, agency: Agency) -> AgencyOut:
-        """Convert a stored agency."""
-        return cls(**agency.model_dump(exclude={"id", "revision_id"}))
-
-
-async def get_agency_or_404(code: FromPath[str]) -> Agency:
-    """The agency with this code, or 404."""
-    agency = await Agency.find_one(Agency.code == code)
-    if agency is None:
-        raise NotFoundException(f"no agency {code!r}")
-    return agency
+async def provide_agency(code: FromPath[str]) -> Agency:
+    """Dependency ``agency``: the agency named by the path (active or not), or 404."""
+    return await service.agency_by_code(code)
 
 
 class AgencyController(Controller):
@@ -76,6 +24,7 @@ class AgencyController(Controller):
 
     path = "/api/v1/agencies"
     tags = ["agencies"]
+    dependencies = {"agency": Provide(provide_agency)}
 
     @get("/", summary="List agencies")
     async def list_agencies(
@@ -85,16 +34,17 @@ class AgencyController(Controller):
         limit: Limit = None,
     ) -> Page[AgencyOut]:
         """Active agencies (all with ``include_inactive``), in order of creation."""
-        criteria = {} if include_inactive else {"active": True}
-        agencies, next_cursor = await page_by_id(
-            lambda after: Agency.find({**criteria, **after}), check_limit(limit), cursor=cursor
+        return Page.of(
+            AgencyOut.from_document,
+            await service.list_agencies(
+                include_inactive=include_inactive, cursor=cursor, limit=limit
+            ),
         )
-        return Page(items=[AgencyOut.of(a) for a in agencies], next_cursor=next_cursor)
 
     @get("/{code:str}", summary="One agency")
-    async def get_agency(self, code: FromPath[str]) -> AgencyOut:
+    async def get_agency(self, agency: NamedDependency[Agency]) -> AgencyOut:
         """The agency with this code."""
-        return AgencyOut.of(await get_agency_or_404(code))
+        return AgencyOut.from_document(agency)
 
     @post(
         "/",
@@ -106,12 +56,8 @@ class AgencyController(Controller):
         self, data: JSONBody[AgencyIn], principal: NamedDependency[Principal]
     ) -> AgencyOut:
         """Admins only; 409 when the code is taken."""
-        if await Agency.find_one(Agency.code == data.code):
-            raise ConflictError(f"agency {data.code!r} already exists")
-        values = data.model_dump(mode="json")
-        agency = await Agency(**values).insert()
-        await audit.record(principal, "agency.create", "agency", agency.code, after=values)
-        return AgencyOut.of(agency)
+        agency = await service.create_agency(data.model_dump(mode="json"), principal)
+        return AgencyOut.from_document(agency)
 
     @patch(
         "/{code:str}",
@@ -121,17 +67,10 @@ class AgencyController(Controller):
     )
     async def update_agency(
         self,
-        code: FromPath[str],
+        agency: NamedDependency[Agency],
         data: JSONBody[AgencyPatch],
         principal: NamedDependency[Principal],
     ) -> AgencyOut:
         """Admins only; only the given fields change."""
-        agency = await get_agency_or_404(code)
         changes = data.model_dump(mode="json", exclude_unset=True)
-        before = {key: getattr(agency, key) for key in changes}
-        if changes:
-            await store_changes(agency, {**changes, "updated_at": utcnow()})
-            await audit.record(
-                principal, "agency.update", "agency", code, before=before, after=changes
-            )
-        return AgencyOut.of(agency)
+        return AgencyOut.from_document(await service.update_agency(agency, changes, principal))

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Controller, get
 from litestar.params import FromQuery, QueryParameter
 
 from gnews.accounts.guards import BEARER, requires
 from gnews.accounts.models import Role
-from gnews.audit.models import AuditEntry
+from gnews.audit import service
 from gnews.audit.schemas import AuditEntryOut
-from gnews.core.pagination import Cursor, Limit, Page, check_limit, page_by_id
+from gnews.core.pagination import Cursor, Limit, Page
 
 
 class AuditController(Controller):
@@ -33,19 +33,14 @@ class AuditController(Controller):
         limit: Limit = None,
     ) -> Page[AuditEntryOut]:
         """Entries filtered by target, action or actor id; keyset-paginated."""
-        criteria: dict[str, Any] = {}
-        for key, value in (
-            ("target_type", target_type),
-            ("target_id", target_id),
-            ("action", action),
-            ("actor.id", actor_id),
-        ):
-            if value:
-                criteria[key] = value
-        entries, next_cursor = await page_by_id(
-            lambda after: AuditEntry.find({**criteria, **after}),
-            check_limit(limit),
-            descending=True,
-            cursor=cursor,
+        return Page.of(
+            AuditEntryOut.from_document,
+            await service.list_entries(
+                target_type=target_type,
+                target_id=target_id,
+                action=action,
+                actor_id=actor_id,
+                cursor=cursor,
+                limit=limit,
+            ),
         )
-        return Page(items=[AuditEntryOut.of(e) for e in entries], next_cursor=next_cursor)

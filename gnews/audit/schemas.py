@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
-
-from gnews.audit.models import AuditEntry
 from gnews.core.clock import UtcDateTime
+from gnews.core.schemas import DocumentOut
 
 
-class AuditEntryOut(BaseModel):
+class AuditEntryOut(DocumentOut):
     """An audit-log entry as the API shows it."""
 
     id: str
@@ -21,8 +19,3 @@ class AuditEntryOut(BaseModel):
     target_id: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
-
-    @classmethod
-    def of(cls, entry: AuditEntry) -> AuditEntryOut:
-        """Convert a stored entry."""
-        return cls(id=str(entry.id), **entry.model_dump(exclude={"id", "revision_id"}))

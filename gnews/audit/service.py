@@ -1,4 +1,5 @@
-"""Writing the audit log (:func:`record`), used by every service that changes a record."""
+"""The audit log: writing it (:func:`record`, used by every service that changes a record) and
+reading it (:func:`list_entries`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from gnews.accounts.guards import Principal
 from gnews.audit.models import AuditEntry
+from gnews.core.pagination import check_limit, page_by_id
 
 
 async def record(
@@ -26,3 +28,30 @@ async def record(
         before=before,
         after=after,
     ).insert()
+
+
+async def list_entries(
+    *,
+    target_type: str | None,
+    target_id: str | None,
+    action: str | None,
+    actor_id: str | None,
+    cursor: str | None,
+    limit: int | None,
+) -> tuple[list[AuditEntry], str | None]:
+    """One page of entries, newest first, filtered by target, action or actor id."""
+    criteria: dict[str, Any] = {}
+    for key, value in (
+        ("target_type", target_type),
+        ("target_id", target_id),
+        ("action", action),
+        ("actor.id", actor_id),
+    ):
+        if value:
+            criteria[key] = value
+    return await page_by_id(
+        lambda after: AuditEntry.find({**criteria, **after}),
+        check_limit(limit),
+        descending=True,
+        cursor=cursor,
+    )

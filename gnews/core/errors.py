@@ -64,31 +64,69 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-class FieldError(HTTPException):
+class DomainError(Exception):
+    """A rule of the domain said no. Services raise these (never Litestar's exceptions);
+    :func:`handle_domain_error` is the one place that turns them into HTTP answers."""
+
+    status_code = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        fields: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = dict(fields or {})
+        self.headers = dict(headers or {})
+
+
+class UnauthorizedError(DomainError):
+    """401: the caller could not be identified (wrong password, bad credentials)."""
+
+    status_code = 401
+
+
+class ForbiddenError(DomainError):
+    """403: the caller is known but may not do this."""
+
+    status_code = 403
+
+
+class NotFoundError(DomainError):
+    """404: no such record, or one the caller may not know exists."""
+
+    status_code = 404
+
+
+class ConflictError(DomainError):
+    """409: the request clashes with existing data (a duplicate e-mail, code, slug…)."""
+
+    status_code = 409
+
+
+class FieldError(DomainError):
     """422 naming the offending field, for checks pydantic cannot do (e.g. an unknown agency)."""
 
     status_code = 422
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(detail=f"{field}: {message}", extra=[{"key": field, "message": message}])
+        super().__init__(f"{field}: {message}", fields={field: message})
 
     @classmethod
     def many(cls, errors: Mapping[str, str]) -> FieldError:
         """One 422 naming every field of ``errors`` (field → message)."""
         first, message = next(iter(errors.items()))
         error = cls(first, message)
-        error.extra = [{"key": field, "message": text} for field, text in errors.items()]
-        error.detail = "; ".join(f"{field}: {text}" for field, text in errors.items())
+        error.fields = dict(errors)
+        error.message = "; ".join(f"{field}: {text}" for field, text in errors.items())
+        error.args = (error.message,)
         return error
 
 
-class ConflictError(HTTPException):
-    """409: the request clashes with existing data (a duplicate e-mail, code, slug…)."""
-
-    status_code = 409
-
-
-class ServiceUnavailableError(HTTPException):
+class ServiceUnavailableError(DomainError):
     """503: a backing service (MongoDB, Redis) is down; the client may retry later."""
 
     status_code = 503
@@ -155,6 +193,14 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response[dict
     return error_response(request, status, message, fields=fields or None, headers=headers)
 
 
+def handle_domain_error(request: Request, exc: DomainError) -> Response[dict[str, Any]]:
+    """A domain error: its status, its message, the fields it names."""
+    fields = [{"field": field, "message": text} for field, text in exc.fields.items()]
+    return error_response(
+        request, exc.status_code, exc.message, fields=fields or None, headers=exc.headers
+    )
+
+
 def handle_duplicate_key(request: Request, exc: DuplicateKeyError) -> Response[dict[str, Any]]:
     """A unique index said no: the thing already exists."""
     return error_response(request, 409, "a record with the same unique value already exists")
@@ -200,6 +246,7 @@ def handle_unexpected(request: Request, exc: Exception) -> Response[dict[str, An
 
 EXCEPTION_HANDLERS = {
     HTTPException: handle_http_exception,
+    DomainError: handle_domain_error,
     DuplicateKeyError: handle_duplicate_key,
     CollectionWasNotInitialized: handle_mongodb_down,
     PyMongoError: handle_mongodb_error,

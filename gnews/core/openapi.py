@@ -28,7 +28,6 @@ from typing import Any, TypeVar
 
 from litestar.config.app import AppConfig
 from litestar.di import Provide
-from litestar.exceptions import HTTPException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
@@ -181,9 +180,10 @@ def error_statuses(handler: HTTPRouteHandler, route: HTTPRoute) -> set[int]:
         statuses.add(409)
     if handler.opt.get(NEEDS_DATABASE):  # merged from its layers on registration
         statuses.add(503)
-    for exception in handler.raises or ():
-        if issubclass(exception, HTTPException) and exception.status_code in _DESCRIPTIONS:
-            statuses.add(exception.status_code)
+    for exception in handler.raises or ():  # Litestar's or our domain errors: a status_code
+        status = getattr(exception, "status_code", None)
+        if status in _DESCRIPTIONS:
+            statuses.add(status)
     return statuses
 
 

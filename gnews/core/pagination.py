@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -57,6 +57,13 @@ class Page(BaseModel, Generic[T]):
 
     items: list[T]
     next_cursor: str | None = None
+
+    @classmethod
+    def of(cls, convert: Callable[[Any], T], page: tuple[Sequence[Any], str | None]) -> Page[T]:
+        """The page of ``(documents, next_cursor)`` (as the ``page_by_*`` helpers return it),
+        each document converted by ``convert`` (e.g. a schema's ``from_document``)."""
+        documents, next_cursor = page
+        return cls(items=[convert(document) for document in documents], next_cursor=next_cursor)
 
 
 def encode_cursor(values: list[Any]) -> str:

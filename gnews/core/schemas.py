@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -18,3 +18,17 @@ class NoNullsPatch(BaseModel):
         if value is None:
             raise ValueError("may be omitted but not null")
         return value
+
+
+class DocumentOut(BaseModel):
+    """An output schema read off a stored document: the fields both share are copied, and an
+    ``id`` field (when the schema has one) is the document's id as a string."""
+
+    @classmethod
+    def from_document(cls, document: Any, **values: Any) -> Self:
+        """Convert ``document``; ``values`` set fields the document does not have (or overrides)."""
+        fields = set(cls.model_fields)
+        copied = document.model_dump(include=fields - {"id"} - set(values))
+        if "id" in fields and "id" not in values:
+            copied["id"] = str(document.id)
+        return cls(**copied, **values)

@@ -113,7 +113,7 @@ async def _check_agencies(codes: list[str]) -> None:
     try:
         await check_agencies(codes)
     except FieldError as error:
-        raise FieldError("audience.agencies", error.extra[0]["message"]) from None
+        raise FieldError("audience.agencies", error.fields["agencies"]) from None
 
 
 async def _news_item_for(item_id: str, principal: Principal) -> NewsItem:

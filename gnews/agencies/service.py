@@ -1,0 +1,59 @@
+"""Agencies: looking them up, listing, creating and changing them (with an audit entry)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gnews.accounts.guards import Principal
+from gnews.agencies.models import Agency
+from gnews.audit import service as audit
+from gnews.core.clock import utcnow
+from gnews.core.errors import ConflictError, NotFoundError
+from gnews.core.pagination import check_limit, page_by_id
+from gnews.core.persistence import store_changes
+from gnews.core.persistence.lookup import get_or_not_found
+
+
+async def agency_by_code(code: str) -> Agency:
+    """The agency with this code (active or not); :class:`NotFoundError` otherwise."""
+    return await get_or_not_found(Agency, {"code": code}, f"no agency {code!r}")
+
+
+async def agency_managed_by(code: str, principal: Principal) -> Agency:
+    """The agency ``code`` if ``principal`` may manage its things (its own users, admins).
+
+    Another agency is "not found", not "forbidden": its existence stays private.
+    """
+    if not principal.acts_for(code):
+        raise NotFoundError(f"no agency {code!r}")
+    return await agency_by_code(code)
+
+
+async def list_agencies(
+    *, include_inactive: bool, cursor: str | None, limit: int | None
+) -> tuple[list[Agency], str | None]:
+    """One page of agencies in order of creation: active ones, or all."""
+    criteria: dict[str, Any] = {} if include_inactive else {"active": True}
+    return await page_by_id(
+        lambda after: Agency.find({**criteria, **after}), check_limit(limit), cursor=cursor
+    )
+
+
+async def create_agency(values: dict[str, Any], principal: Principal) -> Agency:
+    """Create an agency from validated, JSON-compatible ``values``; 409 when the code is taken."""
+    if await Agency.find_one(Agency.code == values["code"]):
+        raise ConflictError(f"agency {values['code']!r} already exists")
+    agency = await Agency(**values).insert()
+    await audit.record(principal, "agency.create", "agency", agency.code, after=values)
+    return agency
+
+
+async def update_agency(agency: Agency, changes: dict[str, Any], principal: Principal) -> Agency:
+    """Apply ``changes`` (validated, JSON-compatible, only the fields sent) and audit them."""
+    if changes:
+        before = {key: getattr(agency, key) for key in changes}
+        await store_changes(agency, {**changes, "updated_at": utcnow()})
+        await audit.record(
+            principal, "agency.update", "agency", agency.code, before=before, after=changes
+        )
+    return agency
