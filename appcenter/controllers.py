@@ -14,7 +14,8 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.openapi.spec import Example
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from appcenter import service
@@ -28,6 +29,7 @@ from gnews.core.highlights import is_active
 from gnews.core.http_cache import cached_json
 from gnews.core.pagination import Cursor, Limit, Page, check_limit, page_by_id, page_by_time
 from gnews.core.rate_limit import READS, rate_limited
+from gnews.geo.provinces import ProvinceQuery
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Platform = Literal["android", "ios", "web"]
@@ -402,9 +404,16 @@ class CatalogueController(Controller):
         category: FromQuery[str | None] = None,
         agency: FromQuery[str | None] = None,
         platform: FromQuery[Platform | None] = None,
-        province: FromQuery[str | None] = None,
+        province: ProvinceQuery = None,
         featured: FromQuery[bool | None] = None,
-        q: FromQuery[str | None] = None,
+        q: Annotated[
+            str | None,
+            QueryParameter(
+                description="words of the app's name or description (Thai or English)",
+                max_length=service.MAX_QUERY_LENGTH,
+                examples=[Example(summary="ภาษี", value="ยื่นภาษี")],
+            ),
+        ] = None,
         cursor: Cursor = None,
         limit: Limit = None,
     ) -> Response[bytes]:

@@ -92,7 +92,11 @@ async def login(email: str, password: str, settings: Settings) -> IssuedToken:
         raise UnauthorizedError("wrong e-mail or password")
     await store_changes(user, {"last_login_at": utcnow()})
     token, expires_at = issue_token(
-        str(user.id), user.role.value, settings.signing_key, settings.jwt_ttl_seconds
+        str(user.id),
+        user.role.value,
+        settings.signing_key,
+        settings.jwt_ttl_seconds,
+        version=user.token_version,
     )
     return IssuedToken(user, token, expires_at, settings.jwt_ttl_seconds)
 
@@ -155,6 +159,16 @@ async def create_account(values: dict[str, Any], principal: Principal) -> User:
     return user
 
 
+def revokes_tokens(user: User, changes: dict[str, Any]) -> bool:
+    """True when ``changes`` must end the account's sessions at once: a new password, another
+    role, or deactivation (and reactivation: tokens from before are not revived)."""
+    return (
+        "password_hash" in changes
+        or changes.get("role", user.role) != user.role
+        or changes.get("active", user.active) != user.active
+    )
+
+
 async def update_user(user: User, changes: dict[str, Any], principal: Principal) -> User:
     """Apply ``changes`` (role, agency, name, active, password; only the fields sent)."""
     changes = dict(changes)
@@ -166,6 +180,8 @@ async def update_user(user: User, changes: dict[str, Any], principal: Principal)
     if "password" in changes:
         changes["password_hash"] = hash_password(check_password(changes.pop("password")))
         shown["password"] = "changed"
+    if revokes_tokens(user, changes):
+        changes["token_version"] = user.token_version + 1
     await store_changes(user, {**changes, "updated_at": utcnow()})
     await audit.record(principal, "user.update", "user", str(user.id), before=before, after=shown)
     return user

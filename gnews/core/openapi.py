@@ -35,6 +35,7 @@ from litestar.openapi.spec import (
     OpenAPIHeader,
     OpenAPIResponse,
     Operation,
+    Parameter,
     Reference,
     Schema,
 )
@@ -283,6 +284,9 @@ def complete_operation(operation: Operation, *, body_optional: bool) -> None:
         response = responses.get(status)
         if isinstance(response, OpenAPIResponse):
             response.headers = {**(response.headers or {}), **headers}
+    for parameter in operation.parameters or ():
+        if isinstance(parameter, Parameter) and parameter.schema is not None:
+            parameter.schema = _without_null(parameter.schema)
     if body_optional and operation.request_body is not None:
         request_body = operation.request_body
         if not isinstance(request_body, Reference):
@@ -292,13 +296,35 @@ def complete_operation(operation: Operation, *, body_optional: bool) -> None:
 
 
 def _without_null(schema: Schema | Reference) -> Schema | Reference:
-    """``X | None`` as a body: an absent body is how a client says "none", so the body's
-    schema is X alone (a JSON ``null`` body is not accepted by JSON-body clients anyway)."""
-    if isinstance(schema, Schema) and schema.one_of:
-        rest = [s for s in schema.one_of if not (isinstance(s, Schema) and s.type == "null")]
-        if len(rest) == 1:
-            return rest[0]
-    return schema
+    """``X | None`` where null cannot be sent: a query parameter (absent means none) or an
+    optional body (absent, not ``null``). The schema becomes X, keeping the constraints Litestar
+    put beside the ``oneOf`` (``minimum``, ``pattern``, …), so generated clients get a plain
+    typed argument and the limits apply."""
+    if not isinstance(schema, Schema):
+        return schema
+    if isinstance(schema.type, list) and OpenAPIType.NULL in schema.type:
+        rest = [t for t in schema.type if t != OpenAPIType.NULL]
+        enum = [v for v in schema.enum] if schema.enum is not None else None
+        return dataclasses.replace(
+            schema,
+            type=rest[0] if len(rest) == 1 else rest,
+            enum=[v for v in enum if v is not None] if enum is not None else None,
+        )
+    if not schema.one_of:
+        return schema
+    rest = [s for s in schema.one_of if not (isinstance(s, Schema) and s.type == OpenAPIType.NULL)]
+    if len(rest) != 1 or len(rest) == len(schema.one_of):
+        return schema
+    (only,) = rest
+    beside = {
+        field.name: value
+        for field in dataclasses.fields(schema)
+        if field.name != "one_of" and (value := getattr(schema, field.name)) is not None
+    }
+    if isinstance(only, Reference):
+        constraints = set(beside) - {"description", "examples", "default"}
+        return only if not constraints else schema
+    return dataclasses.replace(only, **beside)
 
 
 def _operation_class(*, body_optional: bool) -> type[Operation]:
