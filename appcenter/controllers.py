@@ -81,7 +81,7 @@ class ListingOut(BaseModel):
         return cls(id=str(listing.id), **listing.model_dump(include=fields))
 
 
-class ReasonIn(BaseModel):
+class ListingReasonIn(BaseModel):
     """Why a listing is rejected or delisted (shown to its developer or agency)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -89,7 +89,7 @@ class ReasonIn(BaseModel):
     reason: Reason
 
 
-class UntilIn(BaseModel):
+class ListingUntilIn(BaseModel):
     """Until when (timezone-aware, in the future, at most 30 days ahead)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -224,7 +224,7 @@ class ListingController(Controller):
     async def reject(
         self,
         listing_id: FromPath[str],
-        data: JSONBody[ReasonIn],
+        data: JSONBody[ListingReasonIn],
         principal: NamedDependency[Principal],
         request: Request,
     ) -> ListingOut:
@@ -235,7 +235,7 @@ class ListingController(Controller):
     async def delist(
         self,
         listing_id: FromPath[str],
-        data: JSONBody[ReasonIn],
+        data: JSONBody[ListingReasonIn],
         principal: NamedDependency[Principal],
         request: Request,
     ) -> ListingOut:
@@ -263,7 +263,7 @@ class ListingController(Controller):
     async def feature(
         self,
         listing_id: FromPath[str],
-        data: JSONBody[UntilIn],
+        data: JSONBody[ListingUntilIn],
         principal: NamedDependency[Principal],
         request: Request,
     ) -> ListingOut:
@@ -372,7 +372,7 @@ class AppOut(BaseModel):
         )
 
 
-class CategoryOut(BaseModel):
+class AppCategoryOut(BaseModel):
     """A category and how many published apps it has."""
 
     code: str
@@ -439,14 +439,14 @@ class CatalogueController(Controller):
     @get(
         "/categories",
         summary="Categories with their numbers of published apps",
-        responses={200: ResponseSpec(data_container=list[CategoryOut], description="all")},
+        responses={200: ResponseSpec(data_container=list[AppCategoryOut], description="all")},
     )
     async def list_categories(self, request: Request) -> Response[bytes]:
         """Every category, in a fixed order, with Thai and English names. Cached; ETag / 304."""
 
         async def build() -> list[dict[str, Any]]:
             return [
-                CategoryOut(code=code, name_th=th, name_en=en, count=count).model_dump()
+                AppCategoryOut(code=code, name_th=th, name_en=en, count=count).model_dump()
                 for code, th, en, count in await service.category_counts()
             ]
 

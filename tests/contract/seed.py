@@ -15,6 +15,7 @@ from gnews.agencies.models import Agency
 from gnews.news.models import ItemStatus, NewsItem
 from gnews.notifications.models import InboxEntry, Notification, NotificationStatus
 from gnews.sources.models import Source
+from gnews.thai.text import index_terms
 from tests.conftest import PASSWORD
 from tests.devices.test_devices import fcm_token
 
@@ -58,6 +59,7 @@ async def seed_database() -> Seeded:
             content_hash=uuid.uuid4().hex,
             status=ItemStatus.PUBLISHED,
             provinces=["TH-50"],
+            search_terms=index_terms(title),
         ).insert()
         seeded.news_ids.append(str(item.id))
     for role, agency in ((Role.ADMIN, None), (Role.EDITOR, None), (Role.AGENCY, AGENCY)):
