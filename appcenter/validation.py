@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
 
 from appcenter.categories import CATEGORY_CODES
 from gnews.core.errors import FieldError
+from gnews.core.schemas import NoNullsPatch
 from gnews.geo.provinces import ProvinceCode
 from gnews.specs import AGENCY_CODE_PATTERN, SLUG_PATTERN
 
@@ -139,12 +140,6 @@ CONTENT_FIELDS: tuple[str, ...] = (
 )
 """What a listing says about its app (everything but status and bookkeeping)."""
 
-NOT_NULL_FIELDS = frozenset(
-    {"slug", "agency", "name_th", "description_th"}
-    | {"categories", "screenshot_urls", "tags", "provinces"}
-)
-"""Fields that always have a value: a patch may omit them but not send ``null``."""
-
 
 class ListingIn(BaseModel):
     """A new listing (also what a plugin's ``AppListingSpec`` must satisfy)."""
@@ -181,12 +176,27 @@ class ListingIn(BaseModel):
     )
 
 
-class ListingPatch(BaseModel):
+class ListingPatch(NoNullsPatch):
     """Changes to a listing: only the fields sent change. ``null`` clears an optional field
     (clearing either Android field clears both, likewise the App Store link and bundle id); it
     is refused for ``slug``, ``agency``, ``name_th``, ``description_th`` and the lists."""
 
-    model_config = ConfigDict(extra="forbid")
+    nullable_fields: ClassVar[frozenset[str]] = frozenset(
+        {
+            "name_en",
+            "description_en",
+            "android_package",
+            "google_play_url",
+            "ios_bundle_id",
+            "app_store_url",
+            "web_url",
+            "icon_url",
+            "version",
+            "release_notes",
+            "privacy_policy_url",
+            "support_contact",
+        }
+    )
 
     slug: Slug | None = None
     agency: AgencyCode | None = None
@@ -210,14 +220,8 @@ class ListingPatch(BaseModel):
     provinces: Provinces | None = None
 
     def changes(self) -> dict[str, Any]:
-        """The fields sent (JSON-compatible); 422 for ``null`` where a value is needed."""
-        sent = self.model_dump(mode="json", exclude_unset=True)
-        nulls = [
-            field for field, value in sent.items() if value is None and field in NOT_NULL_FIELDS
-        ]
-        if nulls:
-            raise FieldError.many(dict.fromkeys(nulls, "may be omitted but not null"))
-        return sent
+        """The fields sent (JSON-compatible)."""
+        return self.model_dump(mode="json", exclude_unset=True)
 
 
 def google_play_url_of(package: str) -> str:

@@ -51,7 +51,7 @@ from gnews.core.openapi import ContractPlugin
 from gnews.core.persistence import init_documents, mongo_client, redis_client
 from gnews.core.request_rules import answer_head_as_get, refuse_non_json_body
 from gnews.devices.controllers import DeviceController
-from gnews.devices.models import Device
+from gnews.devices.models import Device, PushToken
 from gnews.geo.controllers import ReferenceController
 from gnews.news.controllers import EditorialController, NewsController
 from gnews.news.models import NewsItem
@@ -79,6 +79,7 @@ def document_models() -> list[type[Document]]:
         NewsItem,
         AppListing,
         Device,
+        PushToken,
         Notification,
         InboxEntry,
         PushBatch,

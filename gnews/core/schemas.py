@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 
 class NoNullsPatch(BaseModel):
-    """A patch: omitted fields stay as they are; ``null`` is refused (these fields need a value)."""
+    """A patch: omitted fields stay as they are; ``null`` is refused (422 naming the field)
+    except for the fields in :attr:`nullable_fields`, where it clears an optional value.
+
+    Every PATCH body of the API derives from this, so a field added later is covered too.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    @field_validator("*")
+    nullable_fields: ClassVar[frozenset[str]] = frozenset()
+    """Fields for which ``null`` is a value (it clears them)."""
+
+    @field_validator("*", mode="before")
     @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
+    def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.nullable_fields:
             raise ValueError("may be omitted but not null")
         return value
 

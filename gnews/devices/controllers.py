@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import CacheControlHeader
@@ -41,6 +41,7 @@ from gnews.core.http_cache import encode, json_response
 from gnews.core.localisation import Language, choose_language
 from gnews.core.pagination import Cursor, Limit, check_limit
 from gnews.core.rate_limit import READS, REGISTRATIONS, rate_limited
+from gnews.core.schemas import NoNullsPatch
 from gnews.devices import service
 from gnews.devices.models import Device, Platform
 from gnews.geo.provinces import all_provinces, check_province_code
@@ -126,10 +127,8 @@ class DeviceIn(BaseModel):
         return service.check_push_token(platform, value)
 
 
-class DevicePatch(BaseModel):
+class DevicePatch(NoNullsPatch):
     """Changes to a device; omitted fields stay as they are, ``null`` is refused."""
-
-    model_config = ConfigDict(extra="forbid")
 
     push_token: PushToken | None = None
     provinces: Provinces | None = None
@@ -137,13 +136,6 @@ class DevicePatch(BaseModel):
     agencies: Agencies | None = None
     language: Language | None = None
     app_version: AppVersion | None = None
-
-    @field_validator("*")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may be omitted but not null")
-        return value
 
 
 class DeviceOut(BaseModel):

@@ -7,8 +7,7 @@ The rules are in :mod:`gnews.notifications.service`; the sending in ``workers/``
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency, Provide
@@ -21,7 +20,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    field_validator,
     model_validator,
 )
 from pydantic.functional_validators import AfterValidator
@@ -34,6 +32,7 @@ from gnews.core.http_cache import encode, json_response
 from gnews.core.localisation import Language, choose_language, pick
 from gnews.core.pagination import Cursor, Limit, Page, check_limit
 from gnews.core.rate_limit import READS, rate_limited
+from gnews.core.schemas import NoNullsPatch
 from gnews.devices.controllers import (
     DEVICE_SECRET,
     Agencies,
@@ -246,11 +245,11 @@ class NotificationIn(_Delivery):
         return values
 
 
-class DraftChangesIn(BaseModel):
+class DraftChangesIn(NoNullsPatch):
     """Changes to a draft: the fields given replace the draft's (``null`` removes
     ``title_en``, ``body_en`` or ``image_url``; the audience is replaced whole)."""
 
-    model_config = ConfigDict(extra="forbid")
+    nullable_fields: ClassVar[frozenset[str]] = frozenset({"title_en", "body_en", "image_url"})
 
     title_th: Title | None = None
     title_en: Title | None = None
@@ -260,13 +259,6 @@ class DraftChangesIn(BaseModel):
     data: Data | None = None
     priority: Priority | None = None
     audience: AudienceIn | None = None
-
-    @field_validator("title_th", "body_th", "data", "priority", "audience")
-    @classmethod
-    def _not_removable(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("cannot be removed")
-        return value
 
     def values(self) -> dict[str, Any]:
         """The fields given, as the service takes them."""
@@ -295,10 +287,6 @@ class NotifyIn(_Delivery):
         if self.audience is not None:
             values["audience"] = self.audience.audience().model_dump()
         return values
-
-
-def _time(value: float | None) -> datetime | None:
-    return datetime.fromtimestamp(value, UTC) if value is not None else None
 
 
 class NotificationOut(BaseModel):
@@ -331,12 +319,7 @@ class NotificationOut(BaseModel):
     @classmethod
     def of(cls, notification: Notification) -> NotificationOut:
         """Convert a stored notification."""
-        times = {"send_at", "expires_at", "started_at", "finished_at"}
-        values: dict[str, Any] = notification.model_dump(
-            include=set(cls.model_fields) - {"id"} - times
-        )
-        for name in times:
-            values[name] = _time(getattr(notification, name))
+        values: dict[str, Any] = notification.model_dump(include=set(cls.model_fields) - {"id"})
         if notification.status is NotificationStatus.DRAFT:
             values["send_at"] = values["expires_at"] = None
         return cls(id=str(notification.id), **values)
