@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from gnews.accounts.models import Role
 from gnews.core.clock import UtcDateTime
-from gnews.core.schemas import DocumentOut
+from gnews.core.schemas import DocumentOut, NoNullsPatch
 
 Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
@@ -76,10 +76,11 @@ class UserIn(BaseModel):
     name: str | None = Field(None, max_length=200)
 
 
-class UserPatch(BaseModel):
-    """Changes to an account; omitted fields stay as they are."""
+class UserPatch(NoNullsPatch):
+    """Changes to an account; omitted fields stay as they are (``null`` clears ``agency`` and
+    ``name``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    nullable_fields = frozenset({"agency", "name"})
 
     role: Role | None = None
     agency: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
 from gnews.core.clock import UtcDateTime
-from gnews.core.schemas import DocumentOut
+from gnews.core.schemas import DocumentOut, NoNullsPatch
 from gnews.specs import AGENCY_CODE_PATTERN
 
 
@@ -23,10 +23,10 @@ class AgencyIn(BaseModel):
     trusted: bool = False
 
 
-class AgencyPatch(BaseModel):
-    """Changes to an agency; omitted fields stay as they are."""
+class AgencyPatch(NoNullsPatch):
+    """Changes to an agency; omitted fields stay as they are (``website: null`` clears it)."""
 
-    model_config = ConfigDict(extra="forbid")
+    nullable_fields = frozenset({"website"})
 
     name_th: str | None = Field(None, min_length=1, max_length=300)
     name_en: str | None = Field(None, min_length=1, max_length=300)
