@@ -26,7 +26,7 @@ from gnews.accounts.models import ApiKey, Role, User
 from gnews.accounts.security import decode_token, hash_api_key
 from gnews.config import Settings
 from gnews.core.openapi import answers
-from gnews.core.persistence import store_changes
+from gnews.core.persistence import update_one
 
 Guard = Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]
 
@@ -95,7 +95,12 @@ async def _api_key_principal(secret: str) -> Principal:
         raise _unauthorized("invalid or revoked API key")
     now = datetime.now(UTC)
     if key.last_used_at is None or now - key.last_used_at > API_KEY_TOUCH_INTERVAL:
-        await store_changes(key, {"last_used_at": now})
+        # Guarded by "not revoked": a key revoked meanwhile stays revoked and is refused.
+        touched = await update_one(
+            ApiKey, {"_id": key.id, "revoked_at": None}, set={"last_used_at": now}
+        )
+        if not touched:
+            raise _unauthorized("invalid or revoked API key")
     return Principal("api_key", str(key.id), Role.AGENCY, key.agency, None)
 
 

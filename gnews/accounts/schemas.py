@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
@@ -77,10 +77,10 @@ class UserIn(BaseModel):
 
 
 class UserPatch(NoNullsPatch):
-    """Changes to an account; omitted fields stay as they are (``null`` clears ``agency`` and
-    ``name``)."""
+    """Changes to an account; omitted fields stay as they are. ``null`` clears ``agency`` and
+    ``name``; it is refused for the others."""
 
-    nullable_fields = frozenset({"agency", "name"})
+    nullable_fields: ClassVar[frozenset[str]] = frozenset({"agency", "name"})
 
     role: Role | None = None
     agency: str | None = None

@@ -19,7 +19,7 @@ from gnews.config import Settings
 from gnews.core.clock import utcnow
 from gnews.core.errors import ConflictError, FieldError, NotFoundError, UnauthorizedError
 from gnews.core.pagination import check_limit, page_by_id
-from gnews.core.persistence import object_id, store_changes
+from gnews.core.persistence import find_one_and_update, object_id, update_one
 from gnews.core.persistence.lookup import get_or_not_found
 
 MIN_PASSWORD_LENGTH = 10
@@ -88,9 +88,13 @@ async def login(email: str, password: str, settings: Settings) -> IssuedToken:
     if not verify_password(user.password_hash if user else None, password):
         raise UnauthorizedError("wrong e-mail or password")
     assert user is not None
-    if not user.active:
+    # Guarded by "active": an account deactivated while its password was being checked (argon2
+    # takes a while) stays deactivated and gets no token.
+    signed_in = await update_one(
+        User, {"_id": user.id, "active": True}, set={"last_login_at": utcnow()}
+    )
+    if not user.active or not signed_in:
         raise UnauthorizedError("wrong e-mail or password")
-    await store_changes(user, {"last_login_at": utcnow()})
     token, expires_at = issue_token(
         str(user.id),
         user.role.value,
@@ -180,11 +184,19 @@ async def update_user(user: User, changes: dict[str, Any], principal: Principal)
     if "password" in changes:
         changes["password_hash"] = hash_password(check_password(changes.pop("password")))
         shown["password"] = "changed"
-    if revokes_tokens(user, changes):
-        changes["token_version"] = user.token_version + 1
-    await store_changes(user, {**changes, "updated_at": utcnow()})
+    # Only the fields sent: a sign-in at the same moment keeps its last_login_at, and this
+    # change (e.g. a deactivation) is not undone by it. A change of password, role or status
+    # moves token_version on ($inc), revoking every token issued before.
+    stored = await find_one_and_update(
+        User,
+        {"_id": user.id},
+        set={**changes, "updated_at": utcnow()},
+        inc={"token_version": 1} if revokes_tokens(user, changes) else None,
+    )
+    if stored is None:
+        raise NotFoundError("no such user")
     await audit.record(principal, "user.update", "user", str(user.id), before=before, after=shown)
-    return user
+    return stored
 
 
 # -- API keys -------------------------------------------------------------------------------------
@@ -219,13 +231,16 @@ async def revoke_api_key(agency: Agency, key_id: str, principal: Principal) -> A
     key = await get_or_not_found(ApiKey, key_id, "no such API key")
     if key.agency != agency.code:
         raise NotFoundError("no such API key")
-    if key.revoked_at is None:
-        await store_changes(key, {"revoked_at": utcnow()})
-        await audit.record(
-            principal,
-            "api_key.revoke",
-            "api_key",
-            key_id,
-            after={"agency": agency.code, "prefix": key.prefix},
-        )
-    return key
+    revoked = await find_one_and_update(
+        ApiKey, {"_id": key.id, "revoked_at": None}, set={"revoked_at": utcnow()}
+    )
+    if revoked is None:  # revoked already (harmless)
+        return await ApiKey.get(key.id) or key
+    await audit.record(
+        principal,
+        "api_key.revoke",
+        "api_key",
+        key_id,
+        after={"agency": agency.code, "prefix": key.prefix},
+    )
+    return revoked

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
 from gnews.core.clock import UtcDateTime
@@ -24,9 +26,10 @@ class AgencyIn(BaseModel):
 
 
 class AgencyPatch(NoNullsPatch):
-    """Changes to an agency; omitted fields stay as they are (``website: null`` clears it)."""
+    """Changes to an agency; omitted fields stay as they are. ``null`` clears ``website``; it
+    is refused for the others."""
 
-    nullable_fields = frozenset({"website"})
+    nullable_fields: ClassVar[frozenset[str]] = frozenset({"website"})
 
     name_th: str | None = Field(None, min_length=1, max_length=300)
     name_en: str | None = Field(None, min_length=1, max_length=300)

@@ -10,7 +10,7 @@ from gnews.audit import service as audit
 from gnews.core.clock import utcnow
 from gnews.core.errors import ConflictError, NotFoundError
 from gnews.core.pagination import check_limit, page_by_id
-from gnews.core.persistence import store_changes
+from gnews.core.persistence import find_one_and_update
 from gnews.core.persistence.lookup import get_or_not_found
 
 
@@ -50,10 +50,15 @@ async def create_agency(values: dict[str, Any], principal: Principal) -> Agency:
 
 async def update_agency(agency: Agency, changes: dict[str, Any], principal: Principal) -> Agency:
     """Apply ``changes`` (validated, JSON-compatible, only the fields sent) and audit them."""
-    if changes:
-        before = {key: getattr(agency, key) for key in changes}
-        await store_changes(agency, {**changes, "updated_at": utcnow()})
-        await audit.record(
-            principal, "agency.update", "agency", agency.code, before=before, after=changes
-        )
-    return agency
+    if not changes:
+        return agency
+    before = {key: getattr(agency, key) for key in changes}
+    stored = await find_one_and_update(
+        Agency, {"_id": agency.id}, set={**changes, "updated_at": utcnow()}
+    )
+    if stored is None:
+        raise NotFoundError(f"no agency {agency.code!r}")
+    await audit.record(
+        principal, "agency.update", "agency", agency.code, before=before, after=changes
+    )
+    return stored

@@ -33,8 +33,8 @@ class ProvinceTag(BaseModel):
 class NewsItem(Document):
     """One news entry of a source, normalised: clean HTML, UTC date, provinces."""
 
-    # References to other documents are hex strings, not ObjectIds: nx-27017 (the embedded
-    # server) never matches equality on an ObjectId field other than _id.
+    # References to other documents are hex strings, not ObjectIds (one representation for
+    # every server the persistence package supports).
     source_id: str
     source_slug: str
     agency: str

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from appcenter.models import AppListing, ListingStatus
-from gnews.core.persistence import store_changes
+from gnews.core.persistence import update_one
 from tests.conftest import assert_error
 from tests.support.gac import LISTINGS, NOW, create, make_agency, make_published
 
@@ -160,7 +160,7 @@ async def test_answers_are_cached_until_a_change_invalidates_them(client, auth_h
     first = (await client.get("/api/v1/apps/tang-rat")).json()
     listed = (await client.get("/api/v1/apps")).json()
     # Changed behind the API's back: the cached answers are still served.
-    await store_changes(listing, {"name_th": "เปลี่ยนแล้ว"})
+    await update_one(AppListing, {"_id": listing.id}, set={"name_th": "เปลี่ยนแล้ว"})
     assert (await client.get("/api/v1/apps/tang-rat")).json() == first
     assert (await client.get("/api/v1/apps")).json() == listed
     # An editor's action through the API invalidates them all.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from appcenter.models import AppListing, ListingStatus
@@ -318,3 +319,24 @@ async def test_admins_do_everything(client, auth_headers):
     assert (await client.post(f"{path}/approve", headers=admin)).status_code == 200
     assert (await client.patch(path, headers=admin, json={"name_th": "ใหม่"})).status_code == 200
     assert (await client.get("/api/v1/apps/phuket-pass")).json()["name_th"] == "ใหม่"
+
+
+async def test_two_editors_approving_two_listings_of_one_app_at_once_publish_one(
+    client, auth_headers
+):
+    await make_agency("dopa")
+    editor, other_editor = await auth_headers("editor"), await auth_headers("editor")
+    ids = []
+    for slug in ("phuket-pass", "phuket-pass-copy"):
+        developer = await auth_headers("developer")
+        listing = await create(client, developer, slug=slug)
+        await client.post(f"{LISTINGS}/{listing['id']}/submit", headers=developer)
+        ids.append(listing["id"])
+    # No read-then-write check to slip between: the database refuses the second publication.
+    answers = await asyncio.gather(
+        client.post(f"{LISTINGS}/{ids[0]}/approve", headers=editor),
+        client.post(f"{LISTINGS}/{ids[1]}/approve", headers=other_editor),
+    )
+    assert sorted(answer.status_code for answer in answers) == [200, 409]
+    published = await AppListing.find({"status": ListingStatus.PUBLISHED.value}).to_list()
+    assert len(published) == 1

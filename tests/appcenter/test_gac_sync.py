@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 
 import pytest
@@ -257,3 +258,17 @@ async def test_the_bundled_plugins_listings_validate_and_sync(client, redis):
     assert "g-news" in {listing.slug for listing in ega}
     # The EGA plugin declares its agency trusted (it runs GAC): its listings are public at once.
     assert all(listing.status is ListingStatus.PUBLISHED for listing in ega)
+
+
+async def test_two_replicas_syncing_at_once_make_one_listing_and_one_draft(client, declare):
+    await make_agency("trusted-agency", trusted=True)
+    await make_agency("plain-agency")
+    declare(TRUSTED_APP, PLAIN_APP)
+    replicas = [build_plugin_manager([PLUGIN], entry_points=False) for _ in range(2)]
+    await asyncio.gather(*(sync_plugin_listings(plugins) for plugins in replicas))
+    listings = await AppListing.find_all().to_list()
+    assert sorted(listing.slug for listing in listings) == ["plain-app", "trusted-app"]
+    trusted = next(listing for listing in listings if listing.slug == "trusted-app")
+    assert trusted.status is ListingStatus.PUBLISHED
+    assert await Notification.find({"origin": "gac.new_app"}).count() == 1
+    assert await AuditEntry.find({"action": "app.published_new"}).count() == 1

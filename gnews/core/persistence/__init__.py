@@ -7,8 +7,7 @@ updates and validated inserts, whichever server is behind the client.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
 from arq.connections import ArqRedis
@@ -49,7 +48,6 @@ __all__ = [
     "ping_mongodb",
     "ping_redis",
     "redis_client",
-    "store_changes",
     "update_many",
     "update_one",
     "validate_document",
@@ -58,8 +56,6 @@ __all__ = [
 log = structlog.get_logger(__name__)
 
 INIT_RETRY_SECONDS = 2.0
-
-D = TypeVar("D", bound=Document)
 
 
 def object_id(value: str) -> PydanticObjectId | None:
@@ -151,23 +147,3 @@ async def ping_redis(redis: ArqRedis) -> str | None:
     except Exception as error:  # redis raises ConnectionError, TimeoutError, OSError…
         return f"{type(error).__name__}: {str(error)[:200]}"
     return None
-
-
-async def store_changes(document: D, changes: Mapping[str, Any], *, reload: bool = False) -> D:
-    """Apply ``changes`` (field → value) to ``document`` and store the whole document.
-
-    Every partial update of a stored document goes through here. Not ``$set``: nx-27017, the
-    embedded server, stores a datetime written with ``$set`` as a string, which breaks every
-    later date comparison; a whole-document replace keeps real dates on it and on MongoDB.
-    With ``reload=True`` the document is re-read first, so a writer holding an old copy
-    (e.g. a poll that took a minute) does not undo other fields changed meanwhile.
-    """
-    if reload:
-        fresh = await type(document).get(document.id)
-        if fresh is None:
-            return document
-        document = fresh
-    for field, value in changes.items():
-        setattr(document, field, value)
-    await document.replace()
-    return document
