@@ -10,7 +10,7 @@ LOCK := requirements.lock
 LOCK_COMPILE = $(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
 	--quiet --custom-compile-command "make lock"
 
-.PHONY: install run test lint format bench clean lock lock-check
+.PHONY: install run test lint format bench clients clean lock lock-check
 
 install: $(STAMP)
 
@@ -52,6 +52,21 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	@for script in $(filter-out bench/support.py,$(wildcard bench/*.py)); do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# Clients generated from the live OpenAPI document of a running API (`make run`, or API_URL):
+# a Python package (openapi-python-client) and TypeScript types (openapi-typescript, via npx).
+API_URL ?= http://127.0.0.1:8000
+CLIENTS_DIR ?= var/clients
+OPENAPI_TYPESCRIPT ?= openapi-typescript@7.13.0
+clients: $(STAMP)
+	@mkdir -p $(CLIENTS_DIR)
+	curl -fsS --max-time 120 $(API_URL)/schema/openapi.json -o $(CLIENTS_DIR)/openapi.json
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/openapi-python-client generate --overwrite \
+		--path $(CLIENTS_DIR)/openapi.json --output-path $(CLIENTS_DIR)/python \
+		--config clients/openapi-python-client.yaml
+	@mkdir -p $(CLIENTS_DIR)/typescript
+	npx --yes $(OPENAPI_TYPESCRIPT) $(CLIENTS_DIR)/openapi.json -o $(CLIENTS_DIR)/typescript/gnews-api.d.ts
+	@echo "clients in $(CLIENTS_DIR): python/ (package gnews_api_client), typescript/gnews-api.d.ts"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -14,7 +14,8 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.openapi.spec import Example
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from appcenter import service
@@ -28,6 +29,7 @@ from gnews.core.highlights import is_active
 from gnews.core.http_cache import cached_json
 from gnews.core.pagination import Cursor, Limit, Page, check_limit, page_by_id, page_by_time
 from gnews.core.rate_limit import READS, rate_limited
+from gnews.geo.provinces import ProvinceQuery
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Platform = Literal["android", "ios", "web"]
@@ -79,7 +81,7 @@ class ListingOut(BaseModel):
         return cls(id=str(listing.id), **listing.model_dump(include=fields))
 
 
-class ReasonIn(BaseModel):
+class ListingReasonIn(BaseModel):
     """Why a listing is rejected or delisted (shown to its developer or agency)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -87,7 +89,7 @@ class ReasonIn(BaseModel):
     reason: Reason
 
 
-class UntilIn(BaseModel):
+class ListingUntilIn(BaseModel):
     """Until when (timezone-aware, in the future, at most 30 days ahead)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -222,7 +224,7 @@ class ListingController(Controller):
     async def reject(
         self,
         listing_id: FromPath[str],
-        data: JSONBody[ReasonIn],
+        data: JSONBody[ListingReasonIn],
         principal: NamedDependency[Principal],
         request: Request,
     ) -> ListingOut:
@@ -233,7 +235,7 @@ class ListingController(Controller):
     async def delist(
         self,
         listing_id: FromPath[str],
-        data: JSONBody[ReasonIn],
+        data: JSONBody[ListingReasonIn],
         principal: NamedDependency[Principal],
         request: Request,
     ) -> ListingOut:
@@ -261,7 +263,7 @@ class ListingController(Controller):
     async def feature(
         self,
         listing_id: FromPath[str],
-        data: JSONBody[UntilIn],
+        data: JSONBody[ListingUntilIn],
         principal: NamedDependency[Principal],
         request: Request,
     ) -> ListingOut:
@@ -370,7 +372,7 @@ class AppOut(BaseModel):
         )
 
 
-class CategoryOut(BaseModel):
+class AppCategoryOut(BaseModel):
     """A category and how many published apps it has."""
 
     code: str
@@ -402,9 +404,16 @@ class CatalogueController(Controller):
         category: FromQuery[str | None] = None,
         agency: FromQuery[str | None] = None,
         platform: FromQuery[Platform | None] = None,
-        province: FromQuery[str | None] = None,
+        province: ProvinceQuery = None,
         featured: FromQuery[bool | None] = None,
-        q: FromQuery[str | None] = None,
+        q: Annotated[
+            str | None,
+            QueryParameter(
+                description="words of the app's name or description (Thai or English)",
+                max_length=service.MAX_QUERY_LENGTH,
+                examples=[Example(summary="ภาษี", value="ยื่นภาษี")],
+            ),
+        ] = None,
         cursor: Cursor = None,
         limit: Limit = None,
     ) -> Response[bytes]:
@@ -430,14 +439,14 @@ class CatalogueController(Controller):
     @get(
         "/categories",
         summary="Categories with their numbers of published apps",
-        responses={200: ResponseSpec(data_container=list[CategoryOut], description="all")},
+        responses={200: ResponseSpec(data_container=list[AppCategoryOut], description="all")},
     )
     async def list_categories(self, request: Request) -> Response[bytes]:
         """Every category, in a fixed order, with Thai and English names. Cached; ETag / 304."""
 
         async def build() -> list[dict[str, Any]]:
             return [
-                CategoryOut(code=code, name_th=th, name_en=en, count=count).model_dump()
+                AppCategoryOut(code=code, name_th=th, name_en=en, count=count).model_dump()
                 for code, th, en, count in await service.category_counts()
             ]
 

@@ -37,13 +37,16 @@ from gnews.config import ConfigurationError, Settings, load_settings
 from gnews.core.errors import (
     EXCEPTION_HANDLERS,
     MONGODB_DOWN,
+    NEEDS_DATABASE,
     RETRY_AFTER,
     ServiceUnavailableError,
 )
 from gnews.core.health import HealthController
 from gnews.core.logs import configure_logging, request_context_middleware
 from gnews.core.metrics import http_metrics_middleware, metrics_endpoint
+from gnews.core.openapi import ContractPlugin
 from gnews.core.persistence import init_documents, mongo_client, redis_client
+from gnews.core.request_rules import answer_head_as_get, refuse_non_json_body
 from gnews.devices.controllers import DeviceController
 from gnews.documents import document_models
 from gnews.geo.controllers import ReferenceController
@@ -87,9 +90,6 @@ def route_handlers() -> list[type | Router]:
     return [HealthController, ReferenceController, metrics_endpoint, needs_database]
 
 
-NEEDS_DATABASE = "needs_database"
-
-
 async def refuse_until_database_ready(request: Request) -> None:
     """503 for routes that need MongoDB while this process has not initialised it yet."""
     if (
@@ -97,6 +97,13 @@ async def refuse_until_database_ready(request: Request) -> None:
         and not request.app.state.documents_ready.is_set()
     ):
         raise ServiceUnavailableError(MONGODB_DOWN, headers=RETRY_AFTER)
+
+
+async def before_request(request: Request) -> None:
+    """Checks before a handler's parameters are parsed: the database is ready, a body is
+    JSON."""
+    await refuse_until_database_ready(request)
+    refuse_non_json_body(request)
 
 
 async def sync_plugin_data(plugins: PluginManager, *, redis: Redis | None = None) -> None:
@@ -162,7 +169,7 @@ def create_app(
     plugins = plugins or build_plugin_manager(
         settings.plugins, disabled=settings.disabled_plugins, trace=settings.trace_plugins
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=route_handlers(),
         lifespan=[_lifespan(settings, plugins)],
         dependencies={
@@ -171,7 +178,7 @@ def create_app(
             "principal": Provide(provide_principal),
             "maybe_principal": Provide(provide_optional_principal),
         },
-        before_request=refuse_until_database_ready,
+        before_request=before_request,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[http_metrics_middleware, request_context_middleware],
         cors_config=CORSConfig(allow_origins=settings.cors_origins, allow_credentials=False)
@@ -205,7 +212,10 @@ def create_app(
                 }
             ),
         ),
+        plugins=[ContractPlugin()],
         state=State({"settings": settings, "plugins": plugins, "queues": tuple(QUEUES.values())}),
         logging_config=None,  # ours (gnews.core.logs) is configured above, not Litestar's
         debug=False,
     )
+    app.asgi_handler = answer_head_as_get(app.asgi_handler)
+    return app

@@ -24,6 +24,7 @@ from gnews.accounts.schemas import (
 from gnews.agencies.models import Agency
 from gnews.agencies.service import agency_managed_by
 from gnews.config import Settings
+from gnews.core.errors import UnauthorizedError
 from gnews.core.pagination import Cursor, Limit, Page
 
 
@@ -46,7 +47,12 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/login", summary="Exchange e-mail and password for a bearer token", status_code=200)
+    @post(
+        "/login",
+        summary="Exchange e-mail and password for a bearer token",
+        status_code=200,
+        raises=[UnauthorizedError],
+    )
     async def login(self, data: JSONBody[LoginIn], settings: NamedDependency[Settings]) -> TokenOut:
         """401 for an unknown e-mail, a wrong password or a deactivated account alike."""
         issued = await service.login(data.email, data.password, settings)
@@ -68,7 +74,7 @@ class AuthController(Controller):
             user=UserOut.from_document(user) if user else None,
         )
 
-    @post("/register", summary="Sign up as an app developer")
+    @post("/register", summary="Sign up as an app developer", operation_id="registerDeveloper")
     async def register(self, data: JSONBody[RegisterIn]) -> UserOut:
         """Creates a ``developer`` account (other roles are given by admins)."""
         user = await service.register_developer(data.email, data.password, data.name)

@@ -26,6 +26,7 @@ from litestar.openapi.spec import SecurityRequirement
 from gnews.accounts.models import ApiKey, Role, User
 from gnews.accounts.security import decode_token, hash_api_key
 from gnews.config import Settings
+from gnews.core.openapi import answers
 from gnews.core.persistence import update_one
 
 Guard = Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]
@@ -84,6 +85,8 @@ async def _user_principal(token: str, settings: Settings) -> Principal:
         raise _unauthorized("invalid or expired token") from None
     if user is None or not user.active:
         raise _unauthorized("invalid or expired token")
+    if claims.get("ver", 0) != user.token_version:
+        raise _unauthorized("token revoked (the account's password, role or status changed)")
     return Principal("user", str(user.id), user.role, user.agency, user.email)
 
 
@@ -127,6 +130,7 @@ def requires(*roles: Role, api_keys: bool = True) -> Guard:
     ``api_keys=False`` refuses agency API keys (e.g. for managing accounts and keys).
     """
 
+    @answers(401, 403) if roles or not api_keys else answers(401)
     async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         principal = await authenticate(connection)
         if principal is None:
@@ -140,6 +144,7 @@ def requires(*roles: Role, api_keys: bool = True) -> Guard:
     return guard
 
 
+@answers(401)
 async def provide_principal(request: Request) -> Principal:
     """Dependency ``principal``: the caller a guard has authenticated."""
     principal = await authenticate(request)
@@ -148,6 +153,7 @@ async def provide_principal(request: Request) -> Principal:
     return principal
 
 
+@answers(401)
 async def provide_optional_principal(request: Request) -> Principal | None:
     """Dependency ``maybe_principal``: the caller, or None when anonymous."""
     return await authenticate(request)

@@ -29,6 +29,9 @@ class User(Document):
     agency: str | None = None
     name: str | None = None
     active: bool = True
+    # Bumped when the password, role or active flag changes: tokens carry the version they
+    # were issued under (claim ``ver``) and stop working once it moves on.
+    token_version: int = 0
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None

@@ -33,11 +33,21 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def issue_token(subject: str, role: str, key: str, ttl_seconds: int) -> tuple[str, datetime]:
-    """A signed bearer token for ``subject`` and when it expires."""
+def issue_token(
+    subject: str, role: str, key: str, ttl_seconds: int, *, version: int = 0
+) -> tuple[str, datetime]:
+    """A signed bearer token for ``subject`` and when it expires; ``version``: the account's
+    ``token_version`` (claim ``ver``), so that changing it revokes the token."""
     now = datetime.now(UTC)
     expires_at = now + timedelta(seconds=ttl_seconds)
-    claims = {"sub": subject, "role": role, "iss": TOKEN_ISSUER, "iat": now, "exp": expires_at}
+    claims = {
+        "sub": subject,
+        "role": role,
+        "ver": version,
+        "iss": TOKEN_ISSUER,
+        "iat": now,
+        "exp": expires_at,
+    }
     return jwt.encode(claims, key, algorithm=TOKEN_ALGORITHM), expires_at
 
 

@@ -98,7 +98,11 @@ async def login(email: str, password: str, settings: Settings) -> IssuedToken:
     if not user.active or not signed_in:
         raise UnauthorizedError("wrong e-mail or password")
     token, expires_at = issue_token(
-        str(user.id), user.role.value, settings.signing_key, settings.jwt_ttl_seconds
+        str(user.id),
+        user.role.value,
+        settings.signing_key,
+        settings.jwt_ttl_seconds,
+        version=user.token_version,
     )
     return IssuedToken(user, token, expires_at, settings.jwt_ttl_seconds)
 
@@ -161,6 +165,16 @@ async def create_account(values: dict[str, Any], principal: Principal) -> User:
     return user
 
 
+def revokes_tokens(user: User, changes: dict[str, Any]) -> bool:
+    """True when ``changes`` must end the account's sessions at once: a new password, another
+    role, or deactivation (and reactivation: tokens from before are not revived)."""
+    return (
+        "password_hash" in changes
+        or changes.get("role", user.role) != user.role
+        or changes.get("active", user.active) != user.active
+    )
+
+
 async def update_user(user: User, changes: dict[str, Any], principal: Principal) -> User:
     """Apply ``changes`` (role, agency, name, active, password; only the fields sent)."""
     changes = dict(changes)
@@ -173,9 +187,13 @@ async def update_user(user: User, changes: dict[str, Any], principal: Principal)
         changes["password_hash"] = hash_password(check_password(changes.pop("password")))
         shown["password"] = "changed"
     # Only the fields sent: a sign-in at the same moment keeps its last_login_at, and this
-    # change (e.g. a deactivation) is not undone by it.
+    # change (e.g. a deactivation) is not undone by it. A change of password, role or status
+    # moves token_version on ($inc), revoking every token issued before.
     stored = await find_one_and_update(
-        User, {"_id": user.id}, set={**changes, "updated_at": utcnow()}
+        User,
+        {"_id": user.id},
+        set={**changes, "updated_at": utcnow()},
+        inc={"token_version": 1} if revokes_tokens(user, changes) else None,
     )
     if stored is None:
         raise NotFoundError("no such user")

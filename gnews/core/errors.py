@@ -15,6 +15,7 @@ import structlog
 from beanie.exceptions import CollectionWasNotInitialized
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from pydantic import BaseModel, Field
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -39,6 +40,30 @@ _CODES = {
     500: "internal_error",
     503: "service_unavailable",
 }
+
+
+class FieldProblem(BaseModel):
+    """One invalid field of a 422."""
+
+    field: str = Field(description="the parameter or body field (dotted path), e.g. `provinces`")
+    message: str = Field(description="what is wrong with it")
+    source: str | None = Field(None, description="`query`, `path`, `header`, `body`… when known")
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: ``code`` is stable and machine-readable, ``message`` is for people."""
+
+    status: int = Field(description="the HTTP status, repeated")
+    code: str = Field(description="e.g. `not_found`, `validation_error`, `rate_limited`")
+    message: str
+    fields: list[FieldProblem] | None = Field(None, description="422 only: each invalid field")
+    request_id: str = Field(description="quote it when reporting a problem (also `X-Request-ID`)")
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response of the API."""
+
+    error: ErrorDetail
 
 
 class DomainError(Exception):
@@ -190,6 +215,8 @@ def handle_duplicate_key(request: Request, exc: DuplicateKeyError) -> Response[d
     return error_response(request, 409, "a record with the same unique value already exists")
 
 
+NEEDS_DATABASE = "needs_database"
+"""Route option (``opt``) of routes that need MongoDB: 503 until it is ready, and documented so."""
 MONGODB_DOWN = "the database (MongoDB) is unavailable; retry shortly"
 RETRY_AFTER = {"Retry-After": "5"}
 

@@ -6,6 +6,8 @@ import asyncio
 
 from litestar import Controller, Response, get
 from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from pydantic import BaseModel
 
 from gnews.core.persistence import ping_mongodb, ping_redis
@@ -29,7 +31,26 @@ class HealthController(Controller):
         """Always 200 while the process serves requests."""
         return HealthOut(status="ok")
 
-    @get("/ready", summary="MongoDB and Redis answer")
+    @get(
+        "/ready",
+        summary="MongoDB and Redis answer",
+        responses={
+            503: ResponseSpec(
+                data_container=HealthOut,
+                description="MongoDB or Redis is down (`checks` says which, and why)",
+                generate_examples=False,
+                examples=[
+                    Example(
+                        summary="unavailable",
+                        value={
+                            "status": "unavailable",
+                            "checks": {"mongodb": "ok", "redis": "connection refused"},
+                        },
+                    )
+                ],
+            )
+        },
+    )
     async def ready(self, state: State) -> Response[HealthOut]:
         """200 when both answer a ping, else 503 naming what is down."""
         mongodb, redis = await asyncio.gather(

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from beanie import Document, PydanticObjectId, SortDirection
 from beanie.odm.queries.find import FindMany
 from bson.errors import InvalidId
+from litestar.openapi.spec import Example
 from litestar.params import QueryParameter
 from pydantic import BaseModel
 
@@ -29,10 +30,27 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
 
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
+MAX_CURSOR_LENGTH = 512
+
 Cursor = Annotated[
-    str | None, QueryParameter(description="`next_cursor` of the previous page; omit for the first")
+    str | None,
+    QueryParameter(
+        description="`next_cursor` of the previous page, as given; omit for the first page",
+        pattern=CURSOR_PATTERN,
+        min_length=1,
+        max_length=MAX_CURSOR_LENGTH,
+    ),
 ]
-Limit = Annotated[int | None, QueryParameter(description="page size, 1..100 (default 20)")]
+Limit = Annotated[
+    int | None,
+    QueryParameter(
+        description=f"page size, 1..{MAX_LIMIT} (default {DEFAULT_LIMIT})",
+        ge=1,
+        le=MAX_LIMIT,
+        examples=[Example(value=DEFAULT_LIMIT)],
+    ),
+]
 
 
 class Page(BaseModel, Generic[T]):

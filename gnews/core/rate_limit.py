@@ -38,6 +38,7 @@ from redis.exceptions import RedisError
 
 from gnews.config import Settings
 from gnews.core.metrics import count_rate_limit_refusal
+from gnews.core.openapi import answers
 
 log = structlog.get_logger(__name__)
 
@@ -127,6 +128,7 @@ def rate_limited(budget: str) -> Guard:
     429 with ``Retry-After`` when the client has none left."""
     setting = _LIMIT_SETTINGS[budget]
 
+    @answers(429)
     async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         settings: Settings = connection.app.state.settings
         limit = getattr(settings, setting)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Annotated, Any
 
+from litestar.openapi.spec import Example
+from litestar.params import QueryParameter
 from pydantic import AfterValidator
 
 __all__ = [
@@ -167,3 +169,14 @@ ProvinceCode = Annotated[str, AfterValidator(check_province_code)]
 
 RegionCode = Annotated[str, AfterValidator(check_region_code)]
 """A region code in a pydantic model; normalised to canonical form (``"North"`` → ``"north"``)."""
+
+
+ProvinceQuery = Annotated[
+    str | None,
+    QueryParameter(
+        description="ISO 3166-2:TH province code (case-insensitive), e.g. TH-50 เชียงใหม่",
+        schema_extra={"enum": [province.code for province in all_provinces()]},
+        examples=[Example(summary="เชียงใหม่", value="TH-50")],
+    ),
+]
+"""A ``province`` query parameter: documented with the 77 codes; checked by the handler."""

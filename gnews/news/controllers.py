@@ -11,6 +11,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from redis.asyncio import Redis
 
@@ -20,13 +21,14 @@ from gnews.core.http_cache import cached_json
 from gnews.core.localisation import Language, choose_language
 from gnews.core.pagination import Cursor, Limit, Page, check_limit, page_by_time
 from gnews.core.rate_limit import READS, rate_limited
+from gnews.geo.provinces import ProvinceQuery
 from gnews.news import feed
 from gnews.news import service as editorial
 from gnews.news.categories import CATEGORIES
 from gnews.news.feed import NewsItemOut, NewsPage
 from gnews.news.models import ItemStatus, NewsItem
 from gnews.news.schemas import CategoryOut, ItemOut, ItemPatch, ReasonIn, UntilIn
-from gnews.news.search import check_query
+from gnews.news.search import MAX_QUERY_LENGTH, check_query
 
 
 def _redis(request: Request) -> Redis:
@@ -238,13 +240,19 @@ FeaturedFirst = Annotated[
 ]
 Since = Annotated[
     str | None,
-    QueryParameter(description="only items published at or after this ISO 8601 time (with offset)"),
+    QueryParameter(
+        description="only items published at or after this ISO 8601 time (with offset)",
+        schema_extra={"format": "date-time"},
+        examples=[Example(summary="เที่ยงคืนเวลาไทย", value="2026-11-25T00:00:00+07:00")],
+    ),
 ]
 SearchQuery = Annotated[
     str | None,
     QueryParameter(
         description="search (Thai or English, up to 200 characters): items with all the words "
-        "first, then those with fewer, newest first within each"
+        "first, then those with fewer, newest first within each",
+        max_length=MAX_QUERY_LENGTH,
+        examples=[Example(summary="ค่าฝุ่น", value="ฝุ่น PM2.5 เชียงใหม่")],
     ),
 ]
 
@@ -264,7 +272,7 @@ class NewsController(Controller):
     async def list_news(
         self,
         request: Request,
-        province: FromQuery[str | None] = None,
+        province: ProvinceQuery = None,
         agency: FromQuery[str | None] = None,
         category: FromQuery[str | None] = None,
         lang: FromQuery[Language | None] = None,

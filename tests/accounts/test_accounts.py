@@ -198,3 +198,38 @@ async def test_admin_can_change_a_password(client, auth_headers, make_user):
         "/api/v1/auth/login", json={"email": user.email, "password": "a brand new secret"}
     )
     assert ok.status_code == 200
+
+
+async def test_password_role_and_status_changes_revoke_existing_tokens_at_once(
+    client, auth_headers, make_user
+):
+    admin = await auth_headers("admin")
+    me = "/api/v1/auth/me"
+    for change in (
+        {"password": "a brand new secret"},
+        {"role": "developer"},
+        {"active": False},
+    ):
+        user = await make_user("editor")
+        old = await login(client, user)
+        assert (await client.get(me, headers=old)).status_code == 200
+        changed = await client.patch(f"/api/v1/users/{user.id}", headers=admin, json=change)
+        assert changed.status_code == 200, changed.text
+        error = assert_error(await client.get(me, headers=old), 401)
+        if "active" not in change:  # (a deactivated account is refused before its tokens)
+            assert "revoked" in error["message"]
+    # a change that does not touch credentials keeps sessions; a new sign-in works after one
+    user = await make_user("editor")
+    kept = await login(client, user)
+    renamed = await client.patch(f"/api/v1/users/{user.id}", headers=admin, json={"name": "สมชาย"})
+    assert renamed.status_code == 200
+    assert (await client.get(me, headers=kept)).status_code == 200
+    await client.patch(
+        f"/api/v1/users/{user.id}", headers=admin, json={"password": "another secret!"}
+    )
+    fresh = await client.post(
+        "/api/v1/auth/login", json={"email": user.email, "password": "another secret!"}
+    )
+    token = {"Authorization": f"Bearer {fresh.json()['access_token']}"}
+    assert (await client.get(me, headers=token)).status_code == 200
+    assert_error(await client.get(me, headers=kept), 401)
