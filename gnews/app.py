@@ -18,6 +18,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import ControllerRouterHandler
 from redis.asyncio import Redis
 
 from appcenter.controllers import (
@@ -63,7 +64,7 @@ from gnews.sources.controllers import SourceController
 from gnews.sources.sync import sync_plugin_sources
 
 
-def route_handlers() -> list[type | Router]:
+def route_handlers() -> list[ControllerRouterHandler]:
     """Every controller of the API; those under the database router need MongoDB."""
     needs_database = Router(
         "/",

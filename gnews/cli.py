@@ -493,6 +493,7 @@ async def _check_worker(redis: Any) -> list[str]:
     problems = []
     for name, queue in QUEUES.items():
         job = await enqueue(redis, PING, queue=queue)
+        assert job is not None  # None only for a job id already queued; a ping has no id
         try:
             await job.result(timeout=10)
         except TimeoutError:

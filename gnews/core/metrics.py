@@ -23,6 +23,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import structlog
 from litestar import Request, Response, get
+from litestar.enums import ScopeType
 from litestar.exceptions import PermissionDeniedException
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -261,7 +262,7 @@ def http_metrics_middleware(app: ASGIApp) -> ASGIApp:
     """Count each HTTP request and time it, by method, route template and status."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         status = 500
@@ -277,7 +278,7 @@ def http_metrics_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send_recording_status)
         finally:
             # Litestar sets the matched route's template (``/api/v1/news/{item_id:str}``).
-            route = scope.get("path_template") or "unmatched"  # type: ignore[typeddict-item]
+            route = scope.get("path_template") or "unmatched"
             method = scope.get("method", "")
             HTTP_REQUESTS.labels(method, route, str(status)).inc()
             HTTP_LATENCY.labels(method, route).observe(time.perf_counter() - started)

@@ -292,7 +292,8 @@ def complete_operation(operation: Operation, *, body_optional: bool) -> None:
         if not isinstance(request_body, Reference):
             request_body.required = False
             for media in request_body.content.values():
-                media.schema = _without_null(media.schema)
+                if media.schema is not None:
+                    media.schema = _without_null(media.schema)
 
 
 def _without_null(schema: Schema | Reference) -> Schema | Reference:

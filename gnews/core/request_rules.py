@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
-from litestar.enums import RequestEncodingType
+from litestar.enums import RequestEncodingType, ScopeType
 from litestar.exceptions import HTTPException
 from litestar.params import BodyKwarg
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 JSON_MEDIA_TYPE = "application/json"
 
@@ -25,7 +25,7 @@ def answer_head_as_get(app: ASGIApp) -> ASGIApp:
     and headers (``Content-Length``, ``ETag``, … as ``GET`` would) but no body (RFC 9110 §9.3.2)."""
 
     async def handle(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD":
+        if scope["type"] != ScopeType.HTTP or scope["method"] != "HEAD":
             await app(scope, receive, send)
             return
 
@@ -36,7 +36,8 @@ def answer_head_as_get(app: ASGIApp) -> ASGIApp:
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        await app({**scope, "method": "GET"}, receive, send_without_body)  # type: ignore[typeddict-item]
+        get_scope: HTTPScope = {**scope, "method": "GET"}
+        await app(get_scope, receive, send_without_body)
 
     return handle
 
