@@ -21,11 +21,19 @@ from gnews.core.clock import utcnow
 from gnews.core.metrics import job_kind, metrics_access_allowed, serve_worker_metrics
 from gnews.dev.emulators.feeds import FeedServer
 from gnews.dev.emulators.suite import PushEmulators
-from gnews.jobs import QUEUE_NAME
+from gnews.jobs import FEEDS_QUEUE, PUSH_QUEUE
 from gnews.notifications.models import NotificationStatus
+from gnews.sources.models import Source
 from tests.conftest import assert_error, serve_app
 from tests.support import FIXTURES
-from tests.workers.fanout.conftest import add_devices, fast_transports, running_worker, settled
+from tests.support.worker import running_worker as running_queue_worker
+from tests.workers.fanout.conftest import (
+    add_devices,
+    eventually,
+    fast_transports,
+    running_worker,
+    settled,
+)
 from tests.workers.fanout.conftest import push_settings as push_settings  # a fixture
 from tests.workers.fanout.test_notifications_api import note
 from tests.workers.feeds.test_ingest import make_source
@@ -76,13 +84,21 @@ async def test_metrics_after_a_real_fanout_and_a_real_poll(
     # The public news list, twice: a miss, then a hit of the response cache.
     for _ in range(2):
         assert (await client.get("/api/v1/news")).status_code == 200
-    async with running_worker(settings, startup=fast_transports):
+    async with (
+        running_worker(settings, startup=fast_transports),
+        running_queue_worker(settings, FEEDS_QUEUE),
+    ):
         response = await client.post(
             "/api/v1/notifications", json=note(), headers=await auth_headers("editor")
         )
         assert response.status_code == 201, response.text
         # Generous: these machines are shared and the worker runs in this event loop.
         notification = await settled(response.json()["id"], timeout=120)
+
+        async def polled() -> bool:
+            return any(s.last_success_at for s in await Source.find_all().to_list())
+
+        await eventually(polled, timeout=120)
         after = await scrape(client)  # the in-process worker shares this registry
 
     assert notification.status is NotificationStatus.DONE
@@ -110,7 +126,7 @@ async def test_metrics_after_a_real_fanout_and_a_real_poll(
     last = delta("gnews_push_delivery_lag_seconds_sum", delivery="last")
     assert 0 < first <= last < 120
     # Jobs of the queue: waits and run times by kind.
-    queue = {"queue": QUEUE_NAME}
+    queue = {"queue": PUSH_QUEUE}
     assert delta("gnews_job_duration_seconds_count", **queue, job="fanout") == 1
     batches = notification.batches_total
     assert batches >= 3
@@ -119,9 +135,10 @@ async def test_metrics_after_a_real_fanout_and_a_real_poll(
     # The poll: outcome and items stored.
     assert delta("gnews_feed_polls_total", outcome="ok") == 1
     assert delta("gnews_news_items_ingested_total", change="new") >= 3
-    assert delta("gnews_job_duration_seconds_count", **queue, job="poll") == 1
+    assert delta("gnews_job_duration_seconds_count", queue=FEEDS_QUEUE, job="poll") == 1
     # Queue depth, read from Redis at scrape time: nothing left to do.
-    assert value(after, "gnews_queue_depth", queue=QUEUE_NAME, state="due") == 0
+    for name in (PUSH_QUEUE, FEEDS_QUEUE):
+        assert value(after, "gnews_queue_depth", queue=name, state="due") == 0
 
 
 async def test_rate_limit_refusals_are_counted(settings: Settings):

@@ -17,11 +17,11 @@ import pytest
 from arq.connections import ArqRedis
 
 from gnews.core.clock import utcnow
+from gnews.dev.emulators.feeds import RecordedRequest, Response
 from gnews.jobs import enqueue_poll
 from gnews.news.models import NewsItem
 from gnews.plugins import build_plugin_manager
 from gnews.sources.models import Source
-from tests.support.feedserver import RecordedRequest, Response
 from tests.workers.feeds.test_ingest import PLUGINS, items_by_date, make_source
 from workers.feeds.fetch import make_feed_client
 from workers.feeds.normalize import TITLE_LIMIT
