@@ -145,7 +145,11 @@ def _lifespan(settings: Settings, plugins: PluginManager):
             await sync_plugin_data(plugins, redis=state.redis)
 
         retry = await init_documents(
-            state.mongo_client, settings.mongodb_db, document_models(), on_database_ready
+            state.mongo_client,
+            settings.mongodb_db,
+            document_models(),
+            on_database_ready,
+            build=settings.build_indexes,
         )
         await plugins.call_each_async("gnews_startup", app=app)
         # Thai dictionaries for search, built off the event loop rather than on the first query.

@@ -87,7 +87,10 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         ctx["send_slots"] = asyncio.Semaphore(settings.push_send_concurrency)
         await asyncio.to_thread(warm_up)
         ctx["init_retry"] = await init_documents(
-            ctx["mongo_client"], settings.mongodb_db, document_models()
+            ctx["mongo_client"],
+            settings.mongodb_db,
+            document_models(),
+            build=settings.build_indexes,
         )
         log.info("worker started", queue=QUEUE_NAME)
 
