@@ -30,10 +30,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
+from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError
 
 from gnews.core.clock import utcnow
+from gnews.core.pagination import time_key
 from gnews.core.persistence import object_id
 from gnews.devices.models import Device
 from gnews.notifications.models import (
@@ -384,11 +386,13 @@ async def record_inbox(device_ids: Iterable[str], notification_id: str) -> None:
     at = utcnow()
     entries = [
         {
+            "_id": (entry_id := ObjectId()),
             "device_id": device_id,
             "notification_id": notification_id,
             "created_at": at,
             "opens": 0,
             "opened_at": None,
+            "sort_key": time_key(at, entry_id),
         }
         for device_id in device_ids
     ]

@@ -24,6 +24,7 @@ from redis.asyncio import Redis
 from gnews.core.clock import utcnow
 from gnews.core.http_cache import invalidate
 from gnews.core.persistence import store_changes
+from gnews.core.persistence.shapes import one_of
 from gnews.jobs import POLL_SOURCE, enqueue
 from gnews.news.models import ItemStatus, NewsItem
 from gnews.news.service import CACHE_NAMESPACE
@@ -168,7 +169,7 @@ async def store_entries(
     known = {
         doc["key"]: doc
         async for doc in NewsItem.get_pymongo_collection().find(
-            {"source_id": str(source.id), "key": {"$in": list(by_key)}},
+            {"source_id": str(source.id), "key": one_of(list(by_key))},
             {"key": 1, "content_hash": 1},
         )
     }
@@ -202,6 +203,7 @@ async def store_entries(
             setattr(stored, field, value)
         # Search terms follow the merged item: the feed's new text and the editors' edits.
         changes["search_terms"] = index_terms(item_text(stored))
+        changes.update(stored.refresh_derived())  # sort_key and reach follow the merged item
         await store_changes(stored, changes)
         outcome.updated += 1
         outcome.published += int(stored.status is ItemStatus.PUBLISHED)
