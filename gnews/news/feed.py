@@ -40,13 +40,13 @@ from gnews.core.clock import UtcDateTime, as_utc, utcnow
 from gnews.core.errors import FieldError
 from gnews.core.highlights import is_active
 from gnews.core.localisation import Language, pick
-from gnews.core.pagination import Page, decode_cursor, encode_cursor, page_by_key
+from gnews.core.pagination import Page, decode_cursor, encode_cursor, page_by_key, time_key_bound
 from gnews.core.persistence.shapes import all_of
 from gnews.geo.provinces import UnknownProvinceError, check_province_code, get_province
 from gnews.news import search
 from gnews.news import service as editorial
 from gnews.news.categories import category_name, category_values
-from gnews.news.models import NATIONAL, ItemStatus, NewsItem, sort_key_bound
+from gnews.news.models import NATIONAL, ItemStatus, NewsItem
 
 CACHE_NAMESPACE = editorial.CACHE_NAMESPACE
 CACHE_TTL_SECONDS = 300
@@ -175,7 +175,7 @@ def feed_criteria(
     if language is not None:
         conditions.append({"language": language})
     if since is not None:
-        conditions.append({"sort_key": {"$gte": sort_key_bound(since)}})
+        conditions.append({"sort_key": {"$gte": time_key_bound(since)}})
     interests: list[dict[str, Any]] = []
     labels = [value for code in followed_categories for value in category_values(code)]
     if labels:

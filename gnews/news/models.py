@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, model_validator
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from gnews.core.clock import utcnow
-from gnews.core.pagination import time_key as sort_key_of
+from gnews.core.pagination import time_key
 
 
 class ItemStatus(StrEnum):
@@ -92,8 +92,8 @@ class NewsItem(Document):
         """The derived fields of a stored item (from ``_id``, ``published_at``, ``fetched_at``,
         ``provinces``)."""
         return {
-            "sort_key": sort_key_of(document["published_at"], document["_id"]),
-            "queue_key": sort_key_of(document["fetched_at"], document["_id"]),
+            "sort_key": time_key(document["published_at"], document["_id"]),
+            "queue_key": time_key(document["fetched_at"], document["_id"]),
             "reach": reach_of(document.get("provinces") or []),
         }
 

@@ -49,9 +49,9 @@ from pythainlp.corpus import thai_words
 
 from gnews.core.clock import as_utc
 from gnews.core.errors import FieldError
-from gnews.core.pagination import decode_cursor, encode_cursor
+from gnews.core.pagination import decode_cursor, encode_cursor, time_key
 from gnews.core.persistence.shapes import all_of
-from gnews.news.models import NewsItem, sort_key_of
+from gnews.news.models import NewsItem
 from gnews.thai.text import query_terms
 
 CANDIDATES = 1000
@@ -123,7 +123,7 @@ async def full_matches(
     """The newest ``limit`` items holding every term (after ``after``, a full match)."""
     query = _and(criteria, {"search_terms": {"$all": terms}})
     if after is not None:
-        query = _and(query, {"sort_key": {"$lt": sort_key_of(after.published_at, after.id)}})
+        query = _and(query, {"sort_key": {"$lt": time_key(after.published_at, after.id)}})
     return await NewsItem.find(query).sort([("sort_key", -1)]).limit(limit).to_list()
 
 
