@@ -24,8 +24,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
-from beanie import Document
-from pydantic import BaseModel, Field
+from beanie import Document, PydanticObjectId
+from pydantic import BaseModel, Field, model_validator
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from gnews.core.clock import utcnow
@@ -211,6 +211,14 @@ class InboxEntry(Document):
     def derive(cls, document: Mapping[str, Any]) -> dict[str, Any]:
         """The derived fields of a stored entry (from ``_id`` and ``created_at``)."""
         return {"sort_key": time_key(document["created_at"], document["_id"])}
+
+    @model_validator(mode="after")
+    def _derive(self) -> InboxEntry:
+        # A new entry gets its id now, so its sort key can hold it.
+        if self.id is None:
+            self.id = PydanticObjectId()
+        object.__setattr__(self, "sort_key", time_key(self.created_at, self.id))
+        return self
 
     class Settings:
         name = "inbox_entries"
