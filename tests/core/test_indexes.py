@@ -3,6 +3,9 @@ index errors at start-up, and the backfill of derived fields."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pytest
@@ -161,3 +164,40 @@ async def test_backfill_fills_in_derived_fields_once(client, settings):
     feed = (await client.get("/api/v1/news", params={"province": "TH-50"})).json()
     assert [item["id"] for item in feed["items"]] == [str(item_ids[1])]
     await database.client.close()
+
+
+def _cli_env(settings) -> dict[str, str]:
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("GNEWS_")},
+        "GNEWS_MONGODB_URI": settings.mongodb_uri,
+        "GNEWS_REDIS_URL": settings.redis_url,
+        "GNEWS_MONGODB_DB": settings.mongodb_db,
+        "GNEWS_DATA_DIR": str(settings.data_dir),
+        "GNEWS_BUILD_INDEXES": "false",  # the command builds them whatever this says
+    }
+
+
+async def test_gnews_db_indexes_builds_them_and_fails_naming_the_index(settings):
+    command = [sys.executable, "-m", "gnews", "db", "indexes"]
+    client = mongo_client(settings.mongodb_uri or "")
+    database = client[settings.mongodb_db]
+    try:
+        built = subprocess.run(
+            command, env=_cli_env(settings), capture_output=True, text=True, timeout=300
+        )
+        assert built.returncode == 0, built.stdout + built.stderr
+        assert "indexes built or present" in built.stdout
+        assert len(await database["news_items"].index_information()) > 1
+        # Two agencies with one code: the unique index on it cannot be built.
+        await database["agencies"].drop_indexes()
+        await database["agencies"].insert_many(
+            [{"code": "dup", "name_th": "ก", "name_en": "a"} for _ in range(2)]
+        )
+        failed = subprocess.run(
+            command, env=_cli_env(settings), capture_output=True, text=True, timeout=300
+        )
+        assert failed.returncode != 0
+        assert "cannot build index {code: 1} on agencies" in failed.stderr
+    finally:
+        await client.drop_database(settings.mongodb_db)
+        await client.close()
