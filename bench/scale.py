@@ -55,6 +55,8 @@ from gnews.dev.embedded import free_port, start_mongodb, start_redis
 from gnews.devices.service import hash_secret
 from gnews.geo.provinces import all_provinces
 from gnews.jobs import PING, enqueue
+from gnews.news import feed
+from gnews.news import service as editorial
 from gnews.news.categories import CATEGORIES
 from gnews.news.models import reach_of
 from gnews.plugins import build_plugin_manager
@@ -521,6 +523,28 @@ async def run(items: int, devices: int, runs: int) -> None:
                 ),
             }
             list_results = {name: await timer.measure(name, call) for name, call in lists.items()}
+
+            # The same shapes without HTTP: the feed service's query alone, in this process.
+            print("\nthe feed's queries alone (in process, no HTTP), p50/p99:")
+            criteria = feed.feed_criteria()
+            direct = {
+                "by id (query alone)": lambda: editorial.published_item_or_404(item_id),
+                "news list (query alone)": lambda: feed.news_items(criteria, 20),
+                "province (query alone)": lambda: feed.news_items(
+                    feed.feed_criteria(provinces=["TH-60"]), 20
+                ),
+                "category (query alone)": lambda: feed.news_items(
+                    feed.feed_criteria(category="health"), 20
+                ),
+                "search (query alone)": lambda: feed.news_items(criteria, 20, q="ประกันสังคม"),
+                "page 2 (query alone)": lambda: feed.news_items(criteria, 20, page1["next_cursor"]),
+                "since (query alone)": lambda: feed.news_items(
+                    feed.feed_criteria(since=feed.parse_since(since)), 20
+                ),
+            }
+            direct_results = {
+                name: await timer.measure(name, call, cached=True) for name, call in direct.items()
+            }
             cached, _ = await timer.measure(
                 "news list (cached)", lambda: get("/api/v1/news/"), cached=True
             )
@@ -655,6 +679,9 @@ async def run(items: int, devices: int, runs: int) -> None:
     for name, (p50, p99) in list_results.items():
         verdict = "ok" if p50 <= LIST_TARGET_MS and p50 <= 10 * by_id else "MISSED"
         print(f"{name:34} {p50:8.1f} {p99:8.1f} {p50 / by_id:8.1f}  ≤ 50 ms, ≤ 10×: {verdict}")
+    direct_by_id = direct_results["by id (query alone)"][0]
+    for name, (p50, p99) in direct_results.items():
+        print(f"{name:34} {p50:8.1f} {p99:8.1f} {p50 / direct_by_id:8.1f}")
     print(
         f"{'ingest duplicate check (30)':34} {dup:8.1f}{'':18}  ≤ 10 ms: "
         f"{'ok' if dup <= 10 else 'MISSED'}"
