@@ -146,6 +146,7 @@ def build_item(entry: FeedEntry, source: Source, plugins: PluginManager, now: da
             return None
     assign_provinces(item, source, plugins)
     item.search_terms = index_terms(item_text(item))
+    item.refresh_derived()  # sort_key and reach follow what the plugins and tagging set
     return item
 
 

@@ -137,7 +137,16 @@ async def build_indexes(
     for model in models:
         name = model.get_collection_name() or model.Settings.name  # type: ignore[attr-defined]
         collection = database[name]
+        # nx-27017 reports every key as ascending: compare fields only there.
+        present = {
+            (_spec(info.get("key", []), embedded), bool(info.get("unique")))
+            for info in (await _existing(collection)).values()
+        }
         for index in planned_indexes(model, embedded=embedded):
+            count += 1
+            wanted = (_spec(_keys(index), embedded), bool(index.document.get("unique")))
+            if wanted in present:
+                continue  # one round trip per collection when nothing is new
             try:
                 await collection.create_indexes([index])
             except (AutoReconnect, ConnectionFailure):
@@ -152,5 +161,19 @@ async def build_indexes(
                     reason=failure.reason,
                 )
                 raise failure from error
-            count += 1
     return count
+
+
+async def _existing(collection: Any) -> dict[str, Any]:
+    try:
+        return await collection.index_information()
+    except PyMongoError:  # e.g. no such collection yet on some servers
+        return {}
+
+
+def _spec(keys: Any, fields_only: bool) -> tuple[tuple[str, int], ...]:
+    items = keys.items() if isinstance(keys, dict) else keys
+    try:
+        return tuple((str(f), 0 if fields_only else int(d)) for f, d in items)
+    except (TypeError, ValueError):
+        return ()
