@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from beanie import Document, PydanticObjectId
+from beanie.odm.enums import SortDirection
 from bson.errors import InvalidId
 from litestar.params import QueryParameter
 from pydantic import BaseModel
@@ -198,7 +199,7 @@ async def page_by_key(
     query = {**criteria, field: span} if span else dict(criteria)
     documents = (
         await document.find(query)
-        .sort([(field, -1 if descending else 1)])
+        .sort([(field, SortDirection.DESCENDING if descending else SortDirection.ASCENDING)])
         .limit(limit + 1)
         .to_list()
     )

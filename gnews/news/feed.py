@@ -32,6 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from beanie import PydanticObjectId
+from beanie.odm.enums import SortDirection
 from bson.errors import InvalidId
 from pydantic import BaseModel, Field
 
@@ -215,7 +216,7 @@ async def highlighted(criteria: Mapping[str, Any], at: datetime) -> list[NewsIte
     active = {"$or": [{"pinned_until": {"$gt": at}}, {"featured_until": {"$gt": at}}]}
     found = (
         await NewsItem.find(all_of([criteria, active]))
-        .sort([("sort_key", -1)])
+        .sort([("sort_key", SortDirection.DESCENDING)])
         .limit(MAX_HIGHLIGHTS * 5)
         .to_list()
     )

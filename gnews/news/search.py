@@ -43,6 +43,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from beanie.odm.enums import SortDirection
 from bson import ObjectId
 from bson.errors import InvalidId
 from pythainlp.corpus import thai_words
@@ -124,7 +125,8 @@ async def full_matches(
     query = _and(criteria, {"search_terms": {"$all": terms}})
     if after is not None:
         query = _and(query, {"sort_key": {"$lt": time_key(after.published_at, after.id)}})
-    return await NewsItem.find(query).sort([("sort_key", -1)]).limit(limit).to_list()
+    found = NewsItem.find(query).sort([("sort_key", SortDirection.DESCENDING)])
+    return await found.limit(limit).to_list()
 
 
 async def ranked_matches(
@@ -193,7 +195,9 @@ async def search_page(
         items = await full_matches(criteria, terms, limit + 1, after)
         if len(items) > limit:
             last = items[limit - 1]
-            return items[:limit], _encode(Ranked(len(terms), as_utc(last.published_at), last.id))
+            return items[:limit], _encode(
+                Ranked(len(terms), as_utc(last.published_at), ObjectId(last.id))
+            )
         after = None  # the partial matches, from the best
     ranked = await ranked_matches(criteria, terms, partial_only=True)
     if after is not None:
@@ -209,5 +213,5 @@ async def search_page(
     if len(ranked) > room and items:
         last = items[-1]
         matched = page[-1].matched if page else len(terms)
-        next_cursor = _encode(Ranked(matched, as_utc(last.published_at), last.id))
+        next_cursor = _encode(Ranked(matched, as_utc(last.published_at), ObjectId(last.id)))
     return items, next_cursor
