@@ -79,17 +79,43 @@ class AppListing(Document):
 
     class Settings:
         name = "apps"
-        # No "_id" in compound indexes: nx-27017 rejects inserts into such collections.
+        # MongoDB's indexes; nx-27017 gets a variant (gnews.core.persistence.indexes).
         indexes = [
             IndexModel([("slug", ASCENDING)], unique=True),
-            IndexModel([("status", ASCENDING), ("published_at", DESCENDING)]),
-            IndexModel([("status", ASCENDING), ("submitted_at", ASCENDING)]),
-            IndexModel([("agency", ASCENDING)]),
-            IndexModel([("owner_id", ASCENDING)]),
+            # the catalogue, newest publication first: all, by category, province or term
+            IndexModel([("status", ASCENDING), ("published_at", DESCENDING), ("_id", DESCENDING)]),
+            IndexModel(
+                [
+                    ("status", ASCENDING),
+                    ("categories", ASCENDING),
+                    ("published_at", DESCENDING),
+                    ("_id", DESCENDING),
+                ]
+            ),
+            IndexModel(
+                [
+                    ("status", ASCENDING),
+                    ("provinces", ASCENDING),
+                    ("published_at", DESCENDING),
+                    ("_id", DESCENDING),
+                ]
+            ),
+            IndexModel(
+                [
+                    ("status", ASCENDING),
+                    ("search_terms", ASCENDING),
+                    ("published_at", DESCENDING),
+                    ("_id", DESCENDING),
+                ]
+            ),
+            # the review queue, oldest submission first
+            IndexModel([("status", ASCENDING), ("submitted_at", ASCENDING), ("_id", ASCENDING)]),
+            # staff, agency and developer lists, newest (_id) first
+            IndexModel([("status", ASCENDING), ("_id", DESCENDING)]),
+            IndexModel([("agency", ASCENDING), ("_id", DESCENDING)]),
+            IndexModel([("owner_id", ASCENDING), ("_id", DESCENDING)]),
             IndexModel([("origin", ASCENDING)]),
-            IndexModel([("categories", ASCENDING)]),
-            IndexModel([("provinces", ASCENDING)]),
-            IndexModel([("search_terms", ASCENDING)]),
+            IndexModel([("android_package", ASCENDING)]),
             # One published listing per app: unique among published listings only (drafts of
             # the same app may exist; publishing a second one is refused by the database).
             *(

@@ -133,7 +133,11 @@ def _lifespan(
             await sync_plugin_data(plugins, redis=state.redis)
 
         retry = await init_documents(
-            state.mongo_client, settings.mongodb_db, document_models(), on_database_ready
+            state.mongo_client,
+            settings.mongodb_db,
+            document_models(),
+            on_database_ready,
+            build=settings.build_indexes,
         )
         for started in plugins.hook.gnews_startup(app=app):
             if inspect.isawaitable(started):  # an async implementation (guarded: never raises)

@@ -249,7 +249,11 @@ def _run_with_database(
         client = mongo_client(uri, timeout_ms=settings.db_timeout_ms)
         redis = redis_client(redis_url) if with_redis and redis_url else None
         try:
-            if await init_documents(client, settings.mongodb_db, document_models()) is not None:
+            retry = await init_documents(
+                client, settings.mongodb_db, document_models(), build=settings.build_indexes
+            )
+            if retry is not None:
+                retry.cancel()
                 raise EmbeddedServerError(f"MongoDB at {uri} is not reachable")
             return await (action(redis=redis) if with_redis else action())
         finally:
@@ -260,6 +264,34 @@ def _run_with_database(
     with connected_services(settings) as urls:
         assert urls.mongodb_uri
         return asyncio.run(run(urls.mongodb_uri, urls.redis_url))
+
+
+@main.group()
+def db() -> None:
+    """The database: indexes."""
+
+
+@db.command("indexes")
+def db_indexes() -> None:
+    """Build every index the documents declare (nx-27017: its variant) and fill in derived
+    fields older documents lack; exits non-zero, naming the index, when one cannot be built."""
+    from gnews.app import document_models
+    from gnews.core.persistence import on_embedded_server
+    from gnews.core.persistence.indexes import IndexBuildError, planned_indexes
+
+    settings = _settings()
+
+    async def report() -> None:
+        planned = sum(
+            len(planned_indexes(m, embedded=on_embedded_server())) for m in document_models()
+        )
+        variant = "nx-27017 variant" if on_embedded_server() else "as declared"
+        click.echo(f"{planned} indexes built or present ({variant}); derived fields filled in")
+
+    try:
+        _run_with_database(settings.model_copy(update={"build_indexes": True}), report)
+    except IndexBuildError as error:
+        _fail(str(error))
 
 
 @main.group()

@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
     db_timeout_ms: int = Field(2000, ge=100, le=60_000)
+    build_indexes: bool = True  # at start-up; False: `gnews db indexes` builds them
     # Citizen API budgets, per client IP (IPv6: per /64) and minute, kept in Redis; 0 = no limit.
     rate_limit_registrations: int = Field(20, ge=0)
     rate_limit_reads: int = Field(600, ge=0)

@@ -168,7 +168,7 @@ class SharedResources:
                 }
                 await asyncio.to_thread(warm_up)
                 self.values["init_retry"] = await init_documents(
-                    client, settings.mongodb_db, document_models()
+                    client, settings.mongodb_db, document_models(), build=settings.build_indexes
                 )
             self.users += 1
         ctx.update(self.values)

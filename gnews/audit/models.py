@@ -25,10 +25,11 @@ class AuditEntry(Document):
 
     class Settings:
         name = "audit_log"
-        # No "_id" inside compound indexes: nx-27017 (the embedded server) rejects every insert
-        # into a collection that has one. MongoDB sorts the matched entries by _id instead.
+        # MongoDB's indexes, newest (_id) first by target, action or actor; nx-27017 gets a
+        # variant without _id (gnews.core.persistence.indexes).
         indexes = [
-            IndexModel([("target_type", 1), ("target_id", 1)]),
-            IndexModel([("actor.id", 1)]),
+            IndexModel([("target_type", 1), ("target_id", 1), ("_id", DESCENDING)]),
+            IndexModel([("action", 1), ("_id", DESCENDING)]),
+            IndexModel([("actor.id", 1), ("_id", DESCENDING)]),
             IndexModel([("at", DESCENDING)]),
         ]

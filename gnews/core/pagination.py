@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
@@ -174,4 +175,68 @@ async def page_by_time(
     if len(documents) > limit:
         last = documents[limit - 1]
         next_cursor = encode_cursor([as_utc(getattr(last, field)).isoformat(), str(last.id)])
+    return documents[:limit], next_cursor
+
+
+def time_key(moment: datetime, document_id: Any) -> str:
+    """A unique order key of a document by time then id: UTC milliseconds of ``moment`` (13
+    digits) then the id's hex, so string order is ``(moment, _id)`` order and a keyset page is
+    one range on one field. Not date-like on purpose: nx-27017 scans for a date string."""
+    millis = int(as_utc(moment).timestamp() * 1000)
+    return f"{max(millis, 0):013d}{document_id}"
+
+
+def time_key_bound(moment: datetime) -> str:
+    """The lowest :func:`time_key` of any document whose time is at or after ``moment``."""
+    return f"{max(int(as_utc(moment).timestamp() * 1000), 0):013d}"
+
+
+_KEY = re.compile(r"^([0-9a-f]{1,64}|~)$")
+
+
+def key_after(cursor: str | None, field: str, *, descending: bool) -> dict[str, Any]:
+    """The range on ``field`` after a :func:`page_by_key` cursor (empty without one)."""
+    if cursor is None:
+        return {}
+    values = decode_cursor(cursor)
+    if len(values) < 1 or not isinstance(values[0], str) or not _KEY.match(values[0]):
+        raise FieldError("cursor", "not a cursor returned by this API")
+    return {"$lt" if descending else "$gt": values[0]}
+
+
+async def page_by_key(
+    document: type[D],
+    criteria: Mapping[str, Any],
+    field: str,
+    limit: int,
+    *,
+    descending: bool,
+    cursor: str | None = None,
+    bound: Mapping[str, Any] | None = None,
+) -> tuple[list[D], str | None]:
+    """One page of ``document`` matching ``criteria``, ordered by ``field``, a unique string
+    key (e.g. a news item's ``sort_key``: time then id).
+
+    The cursor holds the last item's key; the next page is one range on ``field`` strictly
+    after it, so with an index of the equality prefix then ``field`` every page is one index
+    range on MongoDB and on the embedded server alike. ``bound``: a further range on
+    ``field`` (e.g. ``{"$gte": ...}`` for "since"; one in ``criteria`` is kept too). Extra
+    cursor values after the key are left for the caller (:func:`decode_cursor`).
+    """
+    given = criteria.get(field)
+    span = {
+        **(given if isinstance(given, Mapping) else {}),
+        **(bound or {}),
+        **key_after(cursor, field, descending=descending),
+    }
+    query = {**criteria, field: span} if span else dict(criteria)
+    documents = (
+        await document.find(query)
+        .sort([(field, SortDirection.DESCENDING if descending else SortDirection.ASCENDING)])
+        .limit(limit + 1)
+        .to_list()
+    )
+    next_cursor = None
+    if len(documents) > limit:
+        next_cursor = encode_cursor([getattr(documents[limit - 1], field)])
     return documents[:limit], next_cursor

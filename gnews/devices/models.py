@@ -46,12 +46,16 @@ class Device(Document):
 
     class Settings:
         name = "devices"
-        # No "_id" in compound indexes: nx-27017 rejects inserts into such collections.
+        # MongoDB's indexes: the fan-out streams an audience in _id order, so each audience
+        # dimension's index ends in _id. nx-27017 gets a variant (gnews.core.persistence.indexes).
         indexes = [
             # Not unique (see PushToken): finds devices registered before push_tokens existed.
             IndexModel([("push_token", ASCENDING)]),
-            IndexModel([("active", ASCENDING), ("provinces", ASCENDING), ("platform", ASCENDING)]),
-            IndexModel([("active", ASCENDING), ("platform", ASCENDING)]),
+            IndexModel([("active", ASCENDING), ("_id", ASCENDING)]),
+            IndexModel([("active", ASCENDING), ("platform", ASCENDING), ("_id", ASCENDING)]),
+            IndexModel([("active", ASCENDING), ("provinces", ASCENDING), ("_id", ASCENDING)]),
+            IndexModel([("active", ASCENDING), ("categories", ASCENDING), ("_id", ASCENDING)]),
+            IndexModel([("active", ASCENDING), ("agencies", ASCENDING), ("_id", ASCENDING)]),
         ]
 
 

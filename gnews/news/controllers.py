@@ -19,7 +19,7 @@ from gnews.accounts.guards import BEARER, Principal, requires
 from gnews.accounts.models import Role
 from gnews.core.http_cache import cached_json
 from gnews.core.localisation import Language, choose_language
-from gnews.core.pagination import Cursor, Limit, Page, check_limit, page_by_time
+from gnews.core.pagination import Cursor, Limit, Page, check_limit, page_by_key
 from gnews.core.rate_limit import READS, rate_limited
 from gnews.geo.provinces import ProvinceQuery
 from gnews.news import feed
@@ -57,8 +57,8 @@ class EditorialController(Controller):
             criteria["agency"] = agency
         if source_id is not None:
             criteria["source_id"] = source_id
-        items, next_cursor = await page_by_time(
-            NewsItem, criteria, "fetched_at", check_limit(limit), descending=False, cursor=cursor
+        items, next_cursor = await page_by_key(
+            NewsItem, criteria, "queue_key", check_limit(limit), descending=False, cursor=cursor
         )
         return Page(items=[ItemOut.of(i) for i in items], next_cursor=next_cursor)
 
@@ -76,8 +76,8 @@ class EditorialController(Controller):
             criteria["status"] = status.value
         if agency is not None:
             criteria["agency"] = agency
-        items, next_cursor = await page_by_time(
-            NewsItem, criteria, "published_at", check_limit(limit), descending=True, cursor=cursor
+        items, next_cursor = await page_by_key(
+            NewsItem, criteria, "sort_key", check_limit(limit), descending=True, cursor=cursor
         )
         return Page(items=[ItemOut.of(i) for i in items], next_cursor=next_cursor)
 

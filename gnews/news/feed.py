@@ -40,20 +40,21 @@ from gnews.core.clock import UtcDateTime, as_utc, utcnow
 from gnews.core.errors import FieldError
 from gnews.core.highlights import is_active
 from gnews.core.localisation import Language, pick
-from gnews.core.pagination import Page, decode_cursor, encode_cursor, page_by_time
+from gnews.core.pagination import Page, decode_cursor, encode_cursor, page_by_key, time_key_bound
+from gnews.core.persistence.shapes import all_of
 from gnews.geo.provinces import UnknownProvinceError, check_province_code, get_province
 from gnews.news import search
 from gnews.news import service as editorial
 from gnews.news.categories import category_name, category_values
-from gnews.news.models import ItemStatus, NewsItem
+from gnews.news.models import NATIONAL, ItemStatus, NewsItem
 
 CACHE_NAMESPACE = editorial.CACHE_NAMESPACE
 CACHE_TTL_SECONDS = 300
 LIST_MAX_AGE = 30
 ITEM_MAX_AGE = 60
 MAX_HIGHLIGHTS = 20
-# A cursor position before every item (newest first): published_at and id above any real one.
-FROM_THE_TOP = ("9999-12-31T23:59:59+00:00", "f" * 24)
+# A cursor position before every item (newest first): a sort key above any real one.
+FROM_THE_TOP = "~"
 
 _COMPUTED = frozenset({"id", "source", "featured", "pinned"})
 
@@ -142,12 +143,6 @@ def parse_since(value: str | None) -> datetime | None:
     return as_utc(moment)
 
 
-def _all_of(conditions: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    if len(conditions) == 1:
-        return dict(conditions[0])
-    return {"$and": [dict(c) for c in conditions]}
-
-
 def feed_criteria(
     *,
     provinces: Iterable[str] = (),
@@ -160,6 +155,9 @@ def feed_criteria(
 ) -> dict[str, Any]:
     """The filter of published items for a feed.
 
+    One flat filter on the fields the feed's indexes hold (``status``, ``reach``, ``agency``,
+    ``categories``, ``sort_key``: see :class:`~gnews.news.models.NewsItem`).
+
     ``provinces``: items of any of them plus national items (none: every item). ``category``
     (a code, a name or a free label: :func:`~gnews.news.categories.category_values`),
     ``agency``, ``language``: equal. ``since``: published at or after it (equal times are
@@ -169,7 +167,7 @@ def feed_criteria(
     conditions: list[dict[str, Any]] = [{"status": ItemStatus.PUBLISHED.value}]
     codes = list(dict.fromkeys(provinces))
     if codes:
-        conditions.append({"$or": [{"provinces": {"$in": codes}}, {"provinces": {"$size": 0}}]})
+        conditions.append({"reach": {"$in": [*codes, NATIONAL]}})
     if category is not None:
         conditions.append({"categories": {"$in": category_values(category)}})
     if agency is not None:
@@ -177,7 +175,7 @@ def feed_criteria(
     if language is not None:
         conditions.append({"language": language})
     if since is not None:
-        conditions.append({"published_at": {"$gte": since}})
+        conditions.append({"sort_key": {"$gte": time_key_bound(since)}})
     interests: list[dict[str, Any]] = []
     labels = [value for code in followed_categories for value in category_values(code)]
     if labels:
@@ -189,7 +187,7 @@ def feed_criteria(
         conditions.append(interests[0])
     elif interests:
         conditions.append({"$or": interests})
-    return _all_of(conditions)
+    return all_of(conditions)
 
 
 # -- paging ---------------------------------------------------------------------------------------
@@ -200,9 +198,9 @@ def _shown_highlights(cursor: str | None) -> list[PydanticObjectId]:
     if cursor is None:
         return []
     values = decode_cursor(cursor)
-    if len(values) < 3:
+    if len(values) < 2:
         return []
-    shown = values[2]
+    shown = values[1]
     try:
         if not isinstance(shown, list) or len(shown) > MAX_HIGHLIGHTS:
             raise TypeError
@@ -216,8 +214,8 @@ async def highlighted(criteria: Mapping[str, Any], at: datetime) -> list[NewsIte
     newest first within each; at most :data:`MAX_HIGHLIGHTS`."""
     active = {"$or": [{"pinned_until": {"$gt": at}}, {"featured_until": {"$gt": at}}]}
     found = (
-        await NewsItem.find(_all_of([criteria, active]))
-        .sort([("published_at", SortDirection.DESCENDING), ("_id", SortDirection.DESCENDING)])
+        await NewsItem.find(all_of([criteria, active]))
+        .sort([("sort_key", SortDirection.DESCENDING)])
         .limit(MAX_HIGHLIGHTS * 5)
         .to_list()
     )
@@ -238,14 +236,14 @@ async def chronological_page(
     if featured_first and cursor is None:
         first = (await highlighted(criteria, utcnow()))[:limit]  # they count toward the limit
         shown = [PydanticObjectId(item.id) for item in first]
-    stream = _all_of([criteria, {"_id": {"$nin": shown}}]) if shown else criteria
+    stream = all_of([criteria, {"_id": {"$nin": shown}}]) if shown else criteria
     if len(first) == limit:  # highlights fill the page: the next one starts from the newest
-        return first, encode_cursor([FROM_THE_TOP[0], FROM_THE_TOP[1], [str(i) for i in shown]])
-    items, next_cursor = await page_by_time(
-        NewsItem, stream, "published_at", limit - len(first), descending=True, cursor=cursor
+        return first, encode_cursor([FROM_THE_TOP, [str(i) for i in shown]])
+    items, next_cursor = await page_by_key(
+        NewsItem, stream, "sort_key", limit - len(first), descending=True, cursor=cursor
     )
     if next_cursor is not None and shown:
-        next_cursor = encode_cursor([*decode_cursor(next_cursor)[:2], [str(i) for i in shown]])
+        next_cursor = encode_cursor([*decode_cursor(next_cursor)[:1], [str(i) for i in shown]])
     return first + items, next_cursor
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
-from beanie import Document
-from pydantic import BaseModel, Field
+from beanie import Document, PydanticObjectId
+from pydantic import BaseModel, Field, model_validator
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from gnews.core.clock import utcnow
+from gnews.core.pagination import time_key
 
 
 class ItemStatus(StrEnum):
@@ -20,6 +22,15 @@ class ItemStatus(StrEnum):
     PUBLISHED = "published"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+
+
+NATIONAL = "TH"
+"""In ``reach``: the item is national news (it names no province), shown with every province."""
+
+
+def reach_of(provinces: Iterable[str]) -> list[str]:
+    """The provinces an item is shown with: its own, or :data:`NATIONAL` when it has none."""
+    return list(provinces) or [NATIONAL]
 
 
 class ProvinceTag(BaseModel):
@@ -68,13 +79,104 @@ class NewsItem(Document):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
+    # Derived (see derive()): kept in step on every write, filled in for older documents by
+    # gnews.core.persistence.backfill.
+    sort_key: str = ""  # time_key(published_at, id): the feed's order, one indexed field
+    queue_key: str = ""  # time_key(fetched_at, id): the review queue's order
+    reach: list[str] = Field(default_factory=list)  # reach_of(provinces)
+
+    derived_fields: ClassVar[tuple[str, ...]] = ("sort_key", "queue_key", "reach")
+
+    @classmethod
+    def derive(cls, document: Mapping[str, Any]) -> dict[str, Any]:
+        """The derived fields of a stored item (from ``_id``, ``published_at``, ``fetched_at``,
+        ``provinces``)."""
+        return {
+            "sort_key": time_key(document["published_at"], document["_id"]),
+            "queue_key": time_key(document["fetched_at"], document["_id"]),
+            "reach": reach_of(document.get("provinces") or []),
+        }
+
+    @model_validator(mode="after")
+    def _derive(self) -> NewsItem:
+        # A new item gets its id now, so its sort key can hold it.
+        if self.id is None:
+            self.id = PydanticObjectId()
+        self.refresh_derived()
+        return self
+
+    def refresh_derived(self) -> dict[str, Any]:
+        """Recompute the derived fields from the current values; returns them (for a ``$set``
+        of changes to ``published_at`` or ``provinces``)."""
+        derived = self.derive(
+            {
+                "_id": self.id,
+                "published_at": self.published_at,
+                "fetched_at": self.fetched_at,
+                "provinces": self.provinces,
+            }
+        )
+        for field, value in derived.items():
+            object.__setattr__(self, field, value)
+        return derived
+
     class Settings:
         name = "news_items"
-        # No "_id" in compound indexes: nx-27017 rejects inserts into such collections.
+        # MongoDB's indexes; nx-27017 gets a variant (gnews.core.persistence.indexes).
         indexes = [
             IndexModel([("source_id", ASCENDING), ("key", ASCENDING)], unique=True),
-            IndexModel([("status", ASCENDING), ("published_at", DESCENDING)]),
-            IndexModel([("provinces", ASCENDING)]),
-            IndexModel([("search_terms", ASCENDING)]),
-            IndexModel([("agency", ASCENDING)]),
+            # the citizens' feed: all, by agency, by province (reach), by category, by term
+            IndexModel([("status", ASCENDING), ("sort_key", DESCENDING), ("_id", DESCENDING)]),
+            IndexModel(
+                [
+                    ("status", ASCENDING),
+                    ("agency", ASCENDING),
+                    ("sort_key", DESCENDING),
+                    ("_id", DESCENDING),
+                ]
+            ),
+            IndexModel(
+                [
+                    ("status", ASCENDING),
+                    ("reach", ASCENDING),
+                    ("sort_key", DESCENDING),
+                    ("_id", DESCENDING),
+                ]
+            ),
+            IndexModel(
+                [
+                    ("status", ASCENDING),
+                    ("categories", ASCENDING),
+                    ("sort_key", DESCENDING),
+                    ("_id", DESCENDING),
+                ]
+            ),
+            IndexModel(
+                [
+                    ("status", ASCENDING),
+                    ("search_terms", ASCENDING),
+                    ("sort_key", DESCENDING),
+                    ("_id", DESCENDING),
+                ]
+            ),
+            # staff: the review queue (oldest fetched first), items by status and/or agency
+            IndexModel([("status", ASCENDING), ("queue_key", ASCENDING), ("_id", ASCENDING)]),
+            IndexModel(
+                [
+                    ("status", ASCENDING),
+                    ("agency", ASCENDING),
+                    ("queue_key", ASCENDING),
+                    ("_id", ASCENDING),
+                ]
+            ),
+            IndexModel(
+                [
+                    ("status", ASCENDING),
+                    ("source_id", ASCENDING),
+                    ("queue_key", ASCENDING),
+                    ("_id", ASCENDING),
+                ]
+            ),
+            IndexModel([("sort_key", DESCENDING), ("_id", DESCENDING)]),
+            IndexModel([("agency", ASCENDING), ("sort_key", DESCENDING), ("_id", DESCENDING)]),
         ]

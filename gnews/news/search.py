@@ -20,9 +20,13 @@ Matching and ranking ("more matched terms first, then recency"):
   would score the same: the count only means something across the query's own terms.
 * Equal counts: newest ``published_at`` first, then the larger id.
 
-Bounded work: full and partial matches are each read as the newest :data:`CANDIDATES` by
-``published_at`` (ids and dates only), ranked in Python, and the page's items fetched by id.
-Matches older than that many newer matches are not found; a partial match's count is exact.
+Bounded work: full matches are read a page at a time, newest first, as one range on the items'
+``sort_key`` (``published_at`` then id) with the feed's filter and ``$all`` of the terms, which
+MongoDB serves from the ``(status, search_terms, sort_key, _id)`` index and the embedded server
+by walking its ``sort_key`` index. Partial matches (after the last full match) are read as the
+newest :data:`CANDIDATES` (keys only), counted and ranked in Python, and the page's items
+fetched by id. Partial matches older than that many newer ones are not found; a partial
+match's count is exact.
 Only ``$all`` / ``$in`` on ``search_terms``, ``find`` with projections and ``sort`` are used, so
 it runs alike on MongoDB and the embedded nx-27017 (whose multikey index never matches a
 top-level equality such as ``{"search_terms": "x"}``).
@@ -39,13 +43,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from beanie.odm.enums import SortDirection
 from bson import ObjectId
 from bson.errors import InvalidId
 from pythainlp.corpus import thai_words
 
 from gnews.core.clock import as_utc
 from gnews.core.errors import FieldError
-from gnews.core.pagination import decode_cursor, encode_cursor
+from gnews.core.pagination import decode_cursor, encode_cursor, time_key
+from gnews.core.persistence.shapes import all_of
 from gnews.news.models import NewsItem
 from gnews.thai.text import query_terms
 
@@ -90,16 +96,15 @@ def is_word(term: str) -> bool:
 
 
 def _and(*conditions: Mapping[str, Any]) -> dict[str, Any]:
-    present = [dict(c) for c in conditions if c]
-    return present[0] if len(present) == 1 else {"$and": present}
+    return all_of([c for c in conditions if c])
 
 
 async def _keys(query: Mapping[str, Any], limit: int = CANDIDATES) -> list[tuple[datetime, Any]]:
     """``(published_at, _id)`` of the newest ``limit`` items matching ``query``."""
     found = (
         NewsItem.get_pymongo_collection()
-        .find(query, {"published_at": 1})
-        .sort([("published_at", -1), ("_id", -1)])
+        .find(query, {"published_at": 1, "sort_key": 1})
+        .sort([("sort_key", -1)])
         .limit(limit)
     )
     return [(as_utc(doc["published_at"]), doc["_id"]) async for doc in found]
@@ -113,12 +118,28 @@ async def _holding(ids: list[Any], term: str) -> set[Any]:
     return {doc["_id"] async for doc in found}
 
 
-async def ranked_matches(criteria: Mapping[str, Any], terms: list[str]) -> list[Ranked]:
-    """Every candidate match of ``terms`` among items matching ``criteria``, best first."""
-    ranked = {
-        oid: Ranked(len(terms), published_at, oid)
-        for published_at, oid in await _keys(_and(criteria, {"search_terms": {"$all": terms}}))
-    }
+async def full_matches(
+    criteria: Mapping[str, Any], terms: list[str], limit: int, after: Ranked | None = None
+) -> list[NewsItem]:
+    """The newest ``limit`` items holding every term (after ``after``, a full match)."""
+    query = _and(criteria, {"search_terms": {"$all": terms}})
+    if after is not None:
+        query = _and(query, {"sort_key": {"$lt": time_key(after.published_at, after.id)}})
+    found = NewsItem.find(query).sort([("sort_key", SortDirection.DESCENDING)])
+    return await found.limit(limit).to_list()
+
+
+async def ranked_matches(
+    criteria: Mapping[str, Any], terms: list[str], *, partial_only: bool = False
+) -> list[Ranked]:
+    """Every candidate match of ``terms`` among items matching ``criteria``, best first;
+    with ``partial_only`` only those holding some but not all of them."""
+    ranked: dict[Any, Ranked] = {}
+    if not partial_only:
+        ranked = {
+            oid: Ranked(len(terms), published_at, oid)
+            for published_at, oid in await _keys(_and(criteria, {"search_terms": {"$all": terms}}))
+        }
     words = [term for term in terms if is_word(term)]
     if len(words) >= 2:
         required = [term for term in terms if not is_word(term)]
@@ -140,7 +161,8 @@ async def ranked_matches(criteria: Mapping[str, Any], terms: list[str]) -> list[
                 for oid in await _holding(ids, word):
                     counts[oid] += 1
             for published_at, oid in partial:
-                ranked[oid] = Ranked(counts[oid], published_at, oid)
+                if counts[oid] < len(terms):  # else a full match (not in ranked when partial_only)
+                    ranked[oid] = Ranked(counts[oid], published_at, oid)
     return sorted(ranked.values(), reverse=True)
 
 
@@ -162,19 +184,34 @@ def _encode(key: Ranked) -> str:
 async def search_page(
     criteria: Mapping[str, Any], q: str, limit: int, cursor: str | None = None
 ) -> tuple[list[NewsItem], str | None]:
-    """One page of the items matching ``criteria`` and query ``q``, ranked (module docstring)."""
+    """One page of the items matching ``criteria`` and query ``q``, ranked (module docstring):
+    full matches a page at a time by keyset, then the ranked partial matches."""
     after = _decode(cursor) if cursor is not None else None
     terms = query_terms(q)
     if not terms:
         return [], None
-    ranked = await ranked_matches(criteria, terms)
+    items: list[NewsItem] = []
+    if after is None or after.matched >= len(terms):
+        items = await full_matches(criteria, terms, limit + 1, after)
+        if len(items) > limit:
+            last = items[limit - 1]
+            return items[:limit], _encode(
+                Ranked(len(terms), as_utc(last.published_at), ObjectId(last.id))
+            )
+        after = None  # the partial matches, from the best
+    ranked = await ranked_matches(criteria, terms, partial_only=True)
     if after is not None:
         ranked = [key for key in ranked if key < after]
-    page = ranked[:limit]
+    room = limit - len(items)
+    page = ranked[:room]
     documents: dict[Any, NewsItem] = {}
     if page:
         found = await NewsItem.find({"_id": {"$in": [key.id for key in page]}}).to_list()
         documents = {doc.id: doc for doc in found}
-    items = [documents[key.id] for key in page if key.id in documents]
-    next_cursor = _encode(page[-1]) if len(ranked) > limit else None
+    items += [documents[key.id] for key in page if key.id in documents]
+    next_cursor = None
+    if len(ranked) > room and items:
+        last = items[-1]
+        matched = page[-1].matched if page else len(terms)
+        next_cursor = _encode(Ranked(matched, as_utc(last.published_at), ObjectId(last.id)))
     return items, next_cursor

@@ -24,7 +24,7 @@ from gnews.core.errors import ConflictError
 from gnews.core.highlights import check_until
 from gnews.core.http_cache import invalidate
 from gnews.core.persistence import object_id
-from gnews.news.models import ItemStatus, NewsItem, ProvinceTag
+from gnews.news.models import ItemStatus, NewsItem, ProvinceTag, reach_of
 from gnews.news.tagging import item_text
 from gnews.thai.text import index_terms
 
@@ -80,7 +80,9 @@ TRANSITIONS: dict[str, tuple[frozenset[ItemStatus], ItemStatus]] = {
 
 # Bookkeeping fields: written with a change but left out of its audit entry (which has the actor
 # and the time itself).
-_UNAUDITED = frozenset({"updated_at", "reviewed_by", "reviewed_at", "search_terms"})
+_UNAUDITED = frozenset(
+    {"updated_at", "reviewed_by", "reviewed_at", "search_terms", *NewsItem.derived_fields}
+)
 
 
 async def _change_item(
@@ -164,6 +166,7 @@ async def edit_item(
         updates["province_tags"] = [
             ProvinceTag(code=code, reason="editor", detail=principal.id) for code in codes
         ]
+        updates["reach"] = reach_of(codes)
     edited = [*item.edited_fields, *changes]
     if "provinces" in changes:
         edited.append("province_tags")

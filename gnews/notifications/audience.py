@@ -7,9 +7,13 @@ platform, language. Within a dimension values are alternatives; dimensions combi
 that follows no province is not reached by a province or region audience, only by ``everyone``
 (or by an audience without a geographic dimension).
 
-nx-27017: every condition is written ``{"field": {"$in": [...]}}``, which that server matches on
-array fields (a bare equality on an indexed array field finds nothing there); lists are never
-empty (it rejects ``{"$in": []}``).
+Shape: one flat filter. A scalar field (``platform``, ``language``) with one value is an
+equality, served from the ``(active, platform, _id)`` index; array fields (provinces,
+categories, agencies) are always ``{"$in": [...]}`` (a bare equality on an indexed array field
+finds nothing on nx-27017, the embedded server); lists are never empty (it rejects
+``{"$in": []}``). The fan-out streams the devices in ``_id`` order
+(:func:`gnews.core.persistence.shapes.stream_by_id`), the preview counts them with the
+``count`` command (:func:`gnews.core.persistence.shapes.count`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from gnews.geo.provinces import provinces_in_region
 from gnews.notifications.models import Audience
 
 LANGUAGES = ("th", "en")
+SCALAR_FIELDS = frozenset({"platform", "language"})
+"""Device fields holding one value (the others hold lists)."""
 
 
 def audience_provinces(audience: Audience) -> list[str]:
@@ -46,8 +52,11 @@ def device_filter(audience: Audience) -> dict[str, Any]:
             ("agencies", audience.agencies),
         ]
     for field, values in dimensions:
-        if values:
-            query[field] = {"$in": list(dict.fromkeys(values))}
+        distinct = list(dict.fromkeys(values))
+        if len(distinct) == 1 and field in SCALAR_FIELDS:
+            query[field] = distinct[0]
+        elif distinct:
+            query[field] = {"$in": distinct}
     return query
 
 

@@ -17,15 +17,17 @@ one conditional update of :attr:`InboxEntry.opens` and :attr:`InboxEntry.opened_
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
-from beanie import Document
-from pydantic import BaseModel, Field
+from beanie import Document, PydanticObjectId
+from pydantic import BaseModel, Field, model_validator
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from gnews.core.clock import utcnow
+from gnews.core.pagination import time_key
 
 
 class NotificationStatus(StrEnum):
@@ -121,9 +123,11 @@ class Notification(Document):
         name = "notifications"
         indexes = [
             IndexModel([("created_at", DESCENDING)]),
-            IndexModel([("status", ASCENDING)]),
+            # staff lists, newest (_id) first: all, by status, by agency, by both
+            IndexModel([("status", ASCENDING), ("_id", DESCENDING)]),
+            IndexModel([("agency", ASCENDING), ("_id", DESCENDING)]),
+            IndexModel([("agency", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)]),
             IndexModel([("settled", ASCENDING)]),
-            IndexModel([("agency", ASCENDING)]),
         ]
 
 
@@ -195,13 +199,31 @@ class InboxEntry(Document):
     created_at: datetime = Field(default_factory=utcnow)  # when it was sent to this device
     opens: int = 0  # 0 until the first open claims it (then 1: see the module doc)
     opened_at: datetime | None = None
+    # Derived: time_key(created_at, id), the inbox's order as one indexed field (written with
+    # the entry; filled in for older entries by gnews.core.persistence.backfill).
+    sort_key: str = ""
+
+    derived_fields: ClassVar[tuple[str, ...]] = ("sort_key",)
+
+    @classmethod
+    def derive(cls, document: Mapping[str, Any]) -> dict[str, Any]:
+        """The derived fields of a stored entry (from ``_id`` and ``created_at``)."""
+        return {"sort_key": time_key(document["created_at"], document["_id"])}
+
+    @model_validator(mode="after")
+    def _derive(self) -> InboxEntry:
+        # A new entry gets its id now, so its sort key can hold it.
+        if self.id is None:
+            self.id = PydanticObjectId()
+        object.__setattr__(self, "sort_key", time_key(self.created_at, self.id))
+        return self
 
     class Settings:
         name = "inbox_entries"
-        # No "_id" in compound indexes: nx-27017 rejects inserts into such collections.
+        # MongoDB's indexes; nx-27017 gets a variant (gnews.core.persistence.indexes).
         indexes = [
             IndexModel([("device_id", ASCENDING), ("notification_id", ASCENDING)], unique=True),
-            IndexModel([("device_id", ASCENDING), ("created_at", DESCENDING)]),
+            IndexModel([("device_id", ASCENDING), ("sort_key", DESCENDING), ("_id", DESCENDING)]),
             IndexModel([("created_at", ASCENDING)]),  # retention (workers/jobs/retention.py)
         ]
 

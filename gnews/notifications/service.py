@@ -33,8 +33,9 @@ from gnews.accounts.guards import Principal
 from gnews.audit import service as audit
 from gnews.core.clock import utcnow
 from gnews.core.errors import ConflictError, FieldError
-from gnews.core.pagination import page_by_id, page_by_time
+from gnews.core.pagination import page_by_id, page_by_key
 from gnews.core.persistence import find_one_and_update, object_id, update_one
+from gnews.core.persistence.shapes import count_by
 from gnews.devices.models import Device
 from gnews.devices.service import check_agencies
 from gnews.jobs import FANOUT, enqueue, fanout_job_id
@@ -66,8 +67,8 @@ async def inbox_page(
 ) -> tuple[list[tuple[InboxEntry, Notification]], str | None]:
     """A page of the device's inbox, newest first, each entry with its notification (entries
     whose notification is gone are left out)."""
-    entries, next_cursor = await page_by_time(
-        InboxEntry, {"device_id": device_id}, "created_at", limit, descending=True, cursor=cursor
+    entries, next_cursor = await page_by_key(
+        InboxEntry, {"device_id": device_id}, "sort_key", limit, descending=True, cursor=cursor
     )
     return await _with_notifications(entries), next_cursor
 
@@ -418,11 +419,8 @@ async def preview(audience: Audience) -> dict[str, Any]:
     await _check_agencies(audience.agencies)
     query = device_filter(audience)
     collection = Device.get_pymongo_collection()
-    by_platform = {}
-    for platform in audience_platforms(audience):
-        by_platform[platform] = await collection.count_documents(
-            {**query, "platform": {"$in": [platform]}}
-        )
+    query.pop("platform", None)  # counted by platform below
+    by_platform = await count_by(collection, query, "platform", audience_platforms(audience))
     return {"total": sum(by_platform.values()), "by_platform": by_platform}
 
 

@@ -55,5 +55,6 @@ class Source(Document):
         indexes = [
             IndexModel([("origin", ASCENDING), ("slug", ASCENDING)], unique=True),
             IndexModel([("enabled", ASCENDING), ("next_poll_at", ASCENDING)]),
-            IndexModel([("agency", ASCENDING)]),
+            IndexModel([("agency", ASCENDING), ("_id", ASCENDING)]),  # lists, in _id order
+            IndexModel([("enabled", ASCENDING), ("_id", ASCENDING)]),
         ]

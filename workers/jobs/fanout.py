@@ -25,6 +25,7 @@ import structlog
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
+from gnews.core.persistence.shapes import stream_by_id
 from gnews.devices.models import Device
 from gnews.notifications import lifecycle
 from gnews.notifications.audience import audience_languages, audience_platforms, device_filter
@@ -120,26 +121,21 @@ class Fanout:
         """Stream the audience into batches; ``sending`` at the end."""
         start = await self.resume()
         query = device_filter(self.notification.audience)
-        if start is not None:
-            query = {"$and": [query, {"_id": {"$gt": start}}]}
         buffers: dict[Key, list[dict[str, Any]]] = {}
-        cursor = Device.get_pymongo_collection().find(
-            query, PROJECTION, sort=[("_id", 1)], batch_size=CURSOR_BATCH
+        devices = stream_by_id(
+            Device.get_pymongo_collection(), query, PROJECTION, after=start, chunk=CURSOR_BATCH
         )
-        try:
-            async for device in cursor:
-                language = message_language(self.notification, device.get("language"))
-                key = (device["platform"], language)
-                last = self.last.get(key)
-                if last is not None and device["_id"] <= last:
-                    continue  # written by an earlier run
-                buffer = buffers.setdefault(key, [])
-                buffer.append(device)
-                if len(buffer) >= self.size:
-                    await self.write(key, buffer)
-                    buffers[key] = []
-        finally:
-            await cursor.close()
+        async for device in devices:
+            language = message_language(self.notification, device.get("language") or "th")
+            key = (device["platform"], language)
+            last = self.last.get(key)
+            if last is not None and device["_id"] <= last:
+                continue  # written by an earlier run
+            buffer = buffers.setdefault(key, [])
+            buffer.append(device)
+            if len(buffer) >= self.size:
+                await self.write(key, buffer)
+                buffers[key] = []
         for key in sorted(buffers):
             if buffers[key]:
                 await self.write(key, buffers[key])

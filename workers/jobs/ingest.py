@@ -30,6 +30,7 @@ from gnews.core import metrics
 from gnews.core.clock import utcnow
 from gnews.core.http_cache import invalidate
 from gnews.core.persistence import database_now, find_one_and_update, insert_many, update_one
+from gnews.core.persistence.shapes import one_of
 from gnews.jobs import enqueue_poll
 from gnews.news.models import ItemStatus, NewsItem
 from gnews.news.service import CACHE_NAMESPACE
@@ -166,6 +167,7 @@ def build_item(
         return None
     assign_provinces(item, source, plugins)
     item.search_terms = index_terms(item_text(item))
+    item.refresh_derived()  # sort_key and reach follow what the plugins and tagging set
     return item
 
 
@@ -198,7 +200,7 @@ async def store_entries(
     known = {
         doc["key"]: doc
         async for doc in NewsItem.get_pymongo_collection().find(
-            {"source_id": str(source.id), "key": {"$in": list(by_key)}},
+            {"source_id": str(source.id), "key": one_of(list(by_key))},
             {"key": 1, "content_hash": 1},
         )
     }
@@ -245,6 +247,7 @@ async def _refresh(item_id: Any, polled: NewsItem, now: datetime) -> NewsItem | 
         merged = stored.model_copy(update=changes)
         # Search terms follow the merged item: the feed's new text and the editors' edits.
         changes["search_terms"] = index_terms(item_text(merged))
+        changes.update(merged.refresh_derived())  # sort_key and reach follow the merged item
         refreshed = await find_one_and_update(
             NewsItem,
             {"_id": stored.id, "edited_fields": {"$nin": list(changes)}},
