@@ -21,6 +21,7 @@ from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, S
 
 from appcenter.categories import CATEGORY_CODES
 from gnews.core.errors import FieldError
+from gnews.core.schemas import NoNullsPatch
 from gnews.geo.provinces import ProvinceCode
 from gnews.specs import AGENCY_CODE_PATTERN, SLUG_PATTERN
 
@@ -181,12 +182,12 @@ class ListingIn(BaseModel):
     )
 
 
-class ListingPatch(BaseModel):
+class ListingPatch(NoNullsPatch):
     """Changes to a listing: only the fields sent change. ``null`` clears an optional field
     (clearing either Android field clears both, likewise the App Store link and bundle id); it
     is refused for ``slug``, ``agency``, ``name_th``, ``description_th`` and the lists."""
 
-    model_config = ConfigDict(extra="forbid")
+    NOT_NULL = NOT_NULL_FIELDS
 
     slug: Slug | None = None
     agency: AgencyCode | None = None
@@ -208,16 +209,6 @@ class ListingPatch(BaseModel):
     support_contact: SupportContact | None = None
     tags: Tags | None = None
     provinces: Provinces | None = None
-
-    def changes(self) -> dict[str, Any]:
-        """The fields sent (JSON-compatible); 422 for ``null`` where a value is needed."""
-        sent = self.model_dump(mode="json", exclude_unset=True)
-        nulls = [
-            field for field, value in sent.items() if value is None and field in NOT_NULL_FIELDS
-        ]
-        if nulls:
-            raise FieldError.many(dict.fromkeys(nulls, "may be omitted but not null"))
-        return sent
 
 
 def google_play_url_of(package: str) -> str:

@@ -38,6 +38,7 @@ from gnews.agencies.sync import sync_plugin_agencies
 from gnews.audit.controllers import AuditController
 from gnews.audit.models import AuditEntry
 from gnews.config import ConfigurationError, Settings, load_settings
+from gnews.core.dependencies import provide_redis
 from gnews.core.errors import (
     EXCEPTION_HANDLERS,
     MONGODB_DOWN,
@@ -186,6 +187,7 @@ def create_app(
             "plugins": Provide(lambda: plugins, use_cache=True, sync_to_thread=False),
             "principal": Provide(provide_principal),
             "maybe_principal": Provide(provide_optional_principal),
+            "redis": Provide(provide_redis, sync_to_thread=False),
         },
         before_request=refuse_until_database_ready,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

@@ -10,14 +10,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from beanie import SortDirection
+
 from gnews.accounts.guards import Principal
 from gnews.accounts.models import ApiKey, Role, User
 from gnews.accounts.security import hash_password, issue_token, new_api_key, verify_password
-from gnews.agencies.models import Agency, agency_exists
+from gnews.agencies.models import Agency
+from gnews.agencies.service import check_active_agencies
 from gnews.audit import service as audit
 from gnews.config import Settings
 from gnews.core.clock import utcnow
-from gnews.core.errors import ConflictError, FieldError, NotFoundError, UnauthorizedError
+from gnews.core.errors import ConflictError, FieldError, UnauthorizedError
 from gnews.core.pagination import check_limit, page_by_id
 from gnews.core.persistence import object_id, store_changes
 from gnews.core.persistence.lookup import get_or_not_found
@@ -44,8 +47,7 @@ async def check_role_agency(role: Role, agency: str | None) -> str | None:
     if role is Role.AGENCY:
         if not agency:
             raise FieldError("agency", "required for role 'agency'")
-        if not await agency_exists(agency):
-            raise FieldError("agency", f"no active agency {agency!r}")
+        await check_active_agencies("agency", [agency])
         return agency
     if agency:
         raise FieldError(
@@ -179,7 +181,7 @@ async def list_api_keys(agency: Agency, *, include_revoked: bool) -> list[ApiKey
     criteria: dict[str, Any] = {"agency": agency.code}
     if not include_revoked:
         criteria["revoked_at"] = None
-    return await ApiKey.find(criteria).sort([("_id", -1)]).to_list()
+    return await ApiKey.find(criteria).sort([("_id", SortDirection.DESCENDING)]).to_list()
 
 
 async def create_api_key(agency: Agency, name: str, principal: Principal) -> tuple[ApiKey, str]:
@@ -200,9 +202,9 @@ async def create_api_key(agency: Agency, name: str, principal: Principal) -> tup
 
 async def revoke_api_key(agency: Agency, key_id: str, principal: Principal) -> ApiKey:
     """Revoke a key of ``agency`` at once; revoking twice is harmless."""
-    key = await get_or_not_found(ApiKey, key_id, "no such API key")
-    if key.agency != agency.code:
-        raise NotFoundError("no such API key")
+    key = await get_or_not_found(
+        ApiKey, key_id, "no such API key", visible=lambda k: k.agency == agency.code
+    )
     if key.revoked_at is None:
         await store_changes(key, {"revoked_at": utcnow()})
         await audit.record(

@@ -1,22 +1,37 @@
-"""Bases shared by the API's input and output schemas."""
+"""Bases and small models shared by the API's input and output schemas."""
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
 class NoNullsPatch(BaseModel):
-    """A patch: omitted fields stay as they are; ``null`` is refused (these fields need a value)."""
+    """A patch: omitted fields stay as they are; ``null`` is refused for the fields that need a
+    value (:attr:`NOT_NULL`: every field unless a subclass names some)."""
 
     model_config = ConfigDict(extra="forbid")
 
+    NOT_NULL: ClassVar[frozenset[str] | None] = None
+    """The fields that may be omitted but not sent as ``null``; None: every field."""
+    NULL_MESSAGE: ClassVar[str] = "may be omitted but not null"
+
     @field_validator("*")
     @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may be omitted but not null")
+    def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and (cls.NOT_NULL is None or info.field_name in cls.NOT_NULL):
+            raise ValueError(cls.NULL_MESSAGE)
         return value
 
 
@@ -32,3 +47,20 @@ class DocumentOut(BaseModel):
         if "id" in fields and "id" not in values:
             copied["id"] = str(document.id)
         return cls(**copied, **values)
+
+
+class ReasonIn(BaseModel):
+    """Why a news item or an app listing is rejected, withdrawn or delisted (shown to its agency
+    or developer)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reason
+
+
+class UntilIn(BaseModel):
+    """Until when (timezone-aware, in the future, at most 30 days ahead)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    until: AwareDatetime = Field(examples=["2026-12-01T00:00:00+07:00"])
