@@ -133,7 +133,7 @@ def test_aliases():
 
 
 def test_data_file_is_utf8_pretty_json():
-    text = resources.files("gnews").joinpath("data", "provinces.json").read_text("utf-8")
+    text = resources.files("gnews.geo").joinpath("data", "provinces.json").read_text("utf-8")
     data = json.loads(text)
     assert set(data) == {"regions", "provinces"}
     assert "นครสวรรค์" in text  # not \u-escaped
