@@ -12,7 +12,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from gnews.core.clock import utcnow
 from gnews.sources.models import API_ORIGIN
 
-__all__ = ["API_ORIGIN", "AppListing", "ListingStatus", "OwnerKind"]
+__all__ = ["API_ORIGIN", "PUBLISHED_UNIQUE_FIELDS", "AppListing", "ListingStatus", "OwnerKind"]
 
 
 class ListingStatus(StrEnum):
@@ -30,6 +30,10 @@ class OwnerKind(StrEnum):
 
     DEVELOPER = "developer"
     AGENCY = "agency"
+
+
+PUBLISHED_UNIQUE_FIELDS = ("android_package", "ios_bundle_id")
+"""At most one published listing has a given value of each (a partial unique index)."""
 
 
 class AppListing(Document):
@@ -86,5 +90,18 @@ class AppListing(Document):
             IndexModel([("categories", ASCENDING)]),
             IndexModel([("provinces", ASCENDING)]),
             IndexModel([("search_terms", ASCENDING)]),
-            IndexModel([("android_package", ASCENDING)]),
+            # One published listing per app: unique among published listings only (drafts of
+            # the same app may exist; publishing a second one is refused by the database).
+            *(
+                IndexModel(
+                    [(field, ASCENDING)],
+                    name=f"published_{field}",
+                    unique=True,
+                    partialFilterExpression={
+                        "status": ListingStatus.PUBLISHED.value,
+                        field: {"$type": "string"},
+                    },
+                )
+                for field in PUBLISHED_UNIQUE_FIELDS
+            ),
         ]

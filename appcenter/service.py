@@ -40,18 +40,25 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from beanie.exceptions import DocumentNotFound
+from pymongo.errors import DuplicateKeyError
 from redis.asyncio import Redis
 
 from appcenter.categories import CATEGORIES, CATEGORY_CODES
-from appcenter.models import API_ORIGIN, AppListing, ListingStatus, OwnerKind
+from appcenter.models import (
+    API_ORIGIN,
+    PUBLISHED_UNIQUE_FIELDS,
+    AppListing,
+    ListingStatus,
+    OwnerKind,
+)
 from appcenter.validation import CONTENT_FIELDS, check_complete, check_links
 from gnews.accounts.guards import Principal
 from gnews.accounts.models import Role
 from gnews.agencies.models import Agency
 from gnews.agencies.service import agency_by_code, check_active_agencies
 from gnews.audit import service as audit
-from gnews.core.clock import as_utc, utcnow
+from gnews.audit.changes import change_audited
+from gnews.core.clock import utcnow
 from gnews.core.errors import ConflictError, FieldError, ForbiddenError
 from gnews.core.highlights import check_until
 from gnews.core.http_cache import invalidate
@@ -204,28 +211,24 @@ def content_of(listing: AppListing) -> dict[str, Any]:
     return listing.model_dump(mode="json", include=set(CONTENT_FIELDS))
 
 
-def _plain(value: Any) -> Any:
-    """``value`` as it is compared and audited (enums as values, datetimes in UTC)."""
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, ListingStatus | OwnerKind):
-        return value.value
-    if isinstance(value, datetime):
-        return as_utc(value)
-    return value
-
-
 async def _check_slug_free(slug: str, listing: AppListing | None = None) -> None:
     other = await AppListing.find_one({"slug": slug})
     if other is not None and (listing is None or other.id != listing.id):
         raise ConflictError(f"slug {slug!r} is taken", fields={"slug": "already taken"})
 
 
-async def check_unique_in_catalogue(listing: AppListing) -> None:
-    """409 naming the field when another published listing has the same Android package or iOS
-    bundle id (checked when publishing, so an unreviewed draft cannot squat a real app's id)."""
+class CatalogueConflict(ConflictError):
+    """409: another published listing has the same Android package or iOS bundle id."""
+
+
+async def catalogue_conflict(listing: AppListing) -> CatalogueConflict:
+    """The 409 naming the field(s) for which publishing ``listing`` was refused: another
+    published listing has the same Android package or iOS bundle id. The database refuses it
+    (a partial unique index, see :data:`appcenter.models.PUBLISHED_UNIQUE_FIELDS`), so an
+    unreviewed draft cannot squat a real app's id and two editors cannot both publish one;
+    this only reads who holds it, for the message."""
     errors: dict[str, str] = {}
-    for field in ("android_package", "ios_bundle_id"):
+    for field in PUBLISHED_UNIQUE_FIELDS:
         value = getattr(listing, field)
         if value is None:
             continue
@@ -234,8 +237,9 @@ async def check_unique_in_catalogue(listing: AppListing) -> None:
         )
         if other is not None:
             errors[field] = f"already in the catalogue as {other.slug!r}"
-    if errors:
-        raise ConflictError("; ".join(f"{k}: {v}" for k, v in errors.items()), fields=errors)
+    if not errors:
+        return CatalogueConflict("the app is already in the catalogue")
+    return CatalogueConflict("; ".join(f"{k}: {v}" for k, v in errors.items()), fields=errors)
 
 
 # -- changes --------------------------------------------------------------------------------------
@@ -248,32 +252,28 @@ async def change_listing(
     actor: Actor,
     redis: Redis | None,
 ) -> AppListing:
-    """Store ``updates`` to ``listing`` if it still has the status it was read with (else 409),
-    audit the changed fields as ``app.<action>``, and invalidate the catalogue cache when the
-    listing is or was published (``redis`` None: the caller invalidates). Nothing is written
-    when nothing would change.
+    """Store ``updates`` to ``listing`` if it still has the status it was read with (else 409;
+    409 naming the field when it would publish a second listing of the same app), audit the
+    changed fields as ``app.<action>`` (:func:`gnews.audit.changes.change_audited`),
+    and invalidate the catalogue cache when the listing is or was published (``redis`` None:
+    the caller invalidates). Nothing is written when nothing would change.
     """
-    changed = [k for k, v in updates.items() if _plain(getattr(listing, k)) != _plain(v)]
-    audited = [key for key in changed if key not in _UNAUDITED]
-    if not audited:
-        return listing
-    before = {key: _plain(getattr(listing, key)) for key in audited}
-    read_status = listing.status.value
-    was_public = listing.status is ListingStatus.PUBLISHED
-    for key, value in updates.items():
-        setattr(listing, key, value)
-    listing.updated_at = utcnow()
     try:
-        await AppListing.find_one({"_id": listing.id, "status": read_status}).replace_one(listing)
-    except DocumentNotFound:
-        raise ConflictError("the listing changed meanwhile; reload it and try again") from None
-    after = {key: _plain(getattr(listing, key)) for key in audited}
-    await audit.record(
-        actor, f"app.{action}", TARGET_TYPE, str(listing.id), before=before, after=after
-    )
-    if redis is not None and (was_public or listing.status is ListingStatus.PUBLISHED):
+        stored, changed = await change_audited(
+            listing,
+            updates,
+            guard={"status": listing.status.value},
+            actor=actor,
+            action=f"app.{action}",
+            target_type=TARGET_TYPE,
+            unaudited=_UNAUDITED,
+        )
+    except DuplicateKeyError:  # a second published listing of the same app
+        raise await catalogue_conflict(listing.model_copy(update=dict(updates))) from None
+    published = ListingStatus.PUBLISHED
+    if changed and redis is not None and published in (listing.status, stored.status):
         await invalidate(redis, CACHE_NAMESPACE)
-    return listing
+    return stored
 
 
 async def create_listing(
@@ -404,7 +404,6 @@ async def transition(
             raise ConflictError(
                 f"listing {listing.slug!r} is no longer declared by plugin {listing.origin}"
             )
-        await check_unique_in_catalogue(listing)
         first_publication = listing.published_at is None
         updates["published_at"] = now
     else:

@@ -25,6 +25,7 @@ from typing import Any
 
 import structlog
 from pydantic import ValidationError
+from pymongo.errors import DuplicateKeyError
 from redis.asyncio import Redis
 
 from appcenter import service
@@ -33,8 +34,9 @@ from appcenter.validation import CONTENT_FIELDS, ListingIn, check_complete, chec
 from gnews.agencies.service import active_agency
 from gnews.audit import service as audit
 from gnews.core.clock import utcnow
-from gnews.core.errors import DomainError
+from gnews.core.errors import ConflictError, DomainError
 from gnews.core.http_cache import invalidate
+from gnews.core.persistence import insert
 from gnews.plugins import PluginManager
 from gnews.specs import AppListingSpec
 
@@ -140,17 +142,18 @@ async def sync_plugin_listings(
     return report
 
 
-async def _publish_or_queue(listing: AppListing, trusted: bool) -> dict[str, Any]:
-    """The status updates of a listing that its (trusted or not) agency's plugin declares."""
+def _publish_or_queue(trusted: bool) -> dict[str, Any]:
+    """The status updates of a listing that its (trusted or not) agency's plugin declares
+    (published, should the catalogue already have that app, is queued instead: see
+    :func:`_apply`)."""
     now = utcnow()
     if trusted:
-        try:
-            await service.check_unique_in_catalogue(listing)
-        except DomainError as error:
-            log.warning("listing queued for review", slug=listing.slug, reason=error.message)
-        else:
-            return {"status": ListingStatus.PUBLISHED, "published_at": now, "status_reason": None}
-    return {"status": ListingStatus.IN_REVIEW, "submitted_at": now, "status_reason": None}
+        return {"status": ListingStatus.PUBLISHED, "published_at": now, "status_reason": None}
+    return _queued()
+
+
+def _queued() -> dict[str, Any]:
+    return {"status": ListingStatus.IN_REVIEW, "submitted_at": utcnow(), "status_reason": None}
 
 
 async def _upsert(
@@ -169,7 +172,11 @@ async def _upsert(
             origin=plugin, owner_kind=OwnerKind.AGENCY, owner_id=values["agency"], **content
         )
         listing.status = ListingStatus.DRAFT
-        await listing.insert()
+        try:
+            await insert(listing)
+        except DuplicateKeyError:  # another API replica's sync created it at the same moment
+            log.info("listing created by another replica meanwhile", slug=values["slug"])
+            return
         await audit.record(
             actor,
             "app.sync_create",
@@ -177,7 +184,7 @@ async def _upsert(
             str(listing.id),
             after={key: values[key] for key in CONTENT_FIELDS},
         )
-        await _apply(listing, "sync_submit", await _publish_or_queue(listing, trusted), actor)
+        await _apply(listing, "sync_submit", _publish_or_queue(trusted), actor)
         report.created.append(name)
         return
     changed = [key for key in CONTENT_FIELDS if service.content_of(listing)[key] != values[key]]
@@ -186,29 +193,41 @@ async def _upsert(
     action = "sync_update"
     if not listing.declared:  # declared again after being dropped: back as a new one
         updates["declared"] = True
-        updates.update(await _publish_or_queue(listing.model_copy(update=content), trusted))
+        updates.update(_publish_or_queue(trusted))
     elif status is ListingStatus.PUBLISHED and not trusted:
         if any(key not in service.LIVE_FIELDS for key in changed):
             updates.update(status=ListingStatus.IN_REVIEW, submitted_at=utcnow())
     elif status is ListingStatus.REJECTED and changed:
         updates.update(status=ListingStatus.IN_REVIEW, submitted_at=utcnow(), status_reason=None)
     elif status is ListingStatus.IN_REVIEW and trusted:
-        updates.update(await _publish_or_queue(listing.model_copy(update=content), trusted))
+        updates.update(_publish_or_queue(trusted))
     before = listing.model_dump(include=set(updates))
-    await _apply(listing, action, updates, actor)
-    if listing.model_dump(include=set(updates)) != before:
+    stored = await _apply(listing, action, updates, actor)
+    if stored.model_dump(include=set(updates)) != before:
         report.updated.append(name)
 
 
 async def _apply(
     listing: AppListing, action: str, updates: dict[str, Any], actor: dict[str, Any]
-) -> None:
-    """Store ``updates`` (audited) and, on a first publication, tell the service."""
+) -> AppListing:
+    """Store ``updates`` (audited) and, on a first publication, tell the service; the listing
+    as stored."""
     first_publication = (
         updates.get("status") is ListingStatus.PUBLISHED
         and listing.status is not ListingStatus.PUBLISHED
         and listing.published_at is None
     )
-    await service.change_listing(listing, action, updates, actor, None)
+    try:
+        stored = await service.change_listing(listing, action, updates, actor, None)
+    except service.CatalogueConflict as error:
+        # The catalogue already has this app: queue it for review instead.
+        log.warning("listing queued for review", slug=listing.slug, reason=error.message)
+        queued = {key: value for key, value in updates.items() if key != "published_at"}
+        return await _apply(listing, action, {**queued, **_queued()}, actor)
+    except ConflictError:
+        # Changed meanwhile: by another API replica's sync starting at the same moment.
+        log.info("listing changed by another replica meanwhile", slug=listing.slug)
+        return listing
     if first_publication:
-        await service.on_new_listing_published(listing)
+        await service.on_new_listing_published(stored)
+    return stored

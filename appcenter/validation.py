@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
@@ -140,12 +140,6 @@ CONTENT_FIELDS: tuple[str, ...] = (
 )
 """What a listing says about its app (everything but status and bookkeeping)."""
 
-NOT_NULL_FIELDS = frozenset(
-    {"slug", "agency", "name_th", "description_th"}
-    | {"categories", "screenshot_urls", "tags", "provinces"}
-)
-"""Fields that always have a value: a patch may omit them but not send ``null``."""
-
 
 class ListingIn(BaseModel):
     """A new listing (also what a plugin's ``AppListingSpec`` must satisfy)."""
@@ -187,7 +181,22 @@ class ListingPatch(NoNullsPatch):
     (clearing either Android field clears both, likewise the App Store link and bundle id); it
     is refused for ``slug``, ``agency``, ``name_th``, ``description_th`` and the lists."""
 
-    NOT_NULL = NOT_NULL_FIELDS
+    nullable_fields: ClassVar[frozenset[str]] = frozenset(
+        {
+            "name_en",
+            "description_en",
+            "android_package",
+            "google_play_url",
+            "ios_bundle_id",
+            "app_store_url",
+            "web_url",
+            "icon_url",
+            "version",
+            "release_notes",
+            "privacy_policy_url",
+            "support_contact",
+        }
+    )
 
     slug: Slug | None = None
     agency: AgencyCode | None = None

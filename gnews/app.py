@@ -49,7 +49,7 @@ from gnews.core.health import HealthController
 from gnews.core.logs import configure_logging, request_context_middleware
 from gnews.core.persistence import init_documents, mongo_client, redis_client
 from gnews.devices.controllers import DeviceController
-from gnews.devices.models import Device
+from gnews.devices.models import Device, PushToken
 from gnews.geo.controllers import ReferenceController
 from gnews.news.controllers import EditorialController, NewsController
 from gnews.news.models import NewsItem
@@ -77,6 +77,7 @@ def document_models() -> list[type[Document]]:
         NewsItem,
         AppListing,
         Device,
+        PushToken,
         Notification,
         InboxEntry,
         PushBatch,

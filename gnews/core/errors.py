@@ -19,6 +19,8 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from gnews.core.persistence.updates import InvalidDocument
+
 log = structlog.get_logger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -168,6 +170,13 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response[dict
     return error_response(request, status, message, fields=fields or None, headers=headers)
 
 
+def handle_invalid_document(request: Request, exc: InvalidDocument) -> Response[dict[str, Any]]:
+    """A write the model could not load back was refused (nothing stored): 422 naming the fields."""
+    fields = [{"field": path, "message": reason} for path, reason in exc.errors.items()]
+    message = "invalid " + ", ".join(exc.errors)
+    return error_response(request, 422, message, fields=fields)
+
+
 def handle_domain_error(request: Request, exc: DomainError) -> Response[dict[str, Any]]:
     """A domain error: its status, its message, the fields it names."""
     fields = [{"field": field, "message": text} for field, text in exc.fields.items()]
@@ -219,6 +228,7 @@ def handle_unexpected(request: Request, exc: Exception) -> Response[dict[str, An
 
 EXCEPTION_HANDLERS = {
     HTTPException: handle_http_exception,
+    InvalidDocument: handle_invalid_document,
     DomainError: handle_domain_error,
     DuplicateKeyError: handle_duplicate_key,
     CollectionWasNotInitialized: handle_mongodb_down,

@@ -18,20 +18,22 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 
 
 class NoNullsPatch(BaseModel):
-    """A patch: omitted fields stay as they are; ``null`` is refused for the fields that need a
-    value (:attr:`NOT_NULL`: every field unless a subclass names some)."""
+    """A patch: omitted fields stay as they are; ``null`` is refused (422 naming the field)
+    except for the fields in :attr:`nullable_fields`, where it clears an optional value.
+
+    Every PATCH body of the API derives from this, so a field added later is covered too.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    NOT_NULL: ClassVar[frozenset[str] | None] = None
-    """The fields that may be omitted but not sent as ``null``; None: every field."""
-    NULL_MESSAGE: ClassVar[str] = "may be omitted but not null"
+    nullable_fields: ClassVar[frozenset[str]] = frozenset()
+    """Fields for which ``null`` is a value (it clears them)."""
 
-    @field_validator("*")
+    @field_validator("*", mode="before")
     @classmethod
     def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is None and (cls.NOT_NULL is None or info.field_name in cls.NOT_NULL):
-            raise ValueError(cls.NULL_MESSAGE)
+        if value is None and info.field_name not in cls.nullable_fields:
+            raise ValueError("may be omitted but not null")
         return value
 
 

@@ -1,9 +1,11 @@
 """The device document: one install of the G-News app, by push token.
 
 Devices are the big collection (millions). The push fan-out streams active devices by province
-and platform with a cursor and a small projection, hence the indexes; the push token is unique
-(one device per token). References are plain strings (province and agency codes, category
-codes), as nx-27017 never matches equality on ObjectId fields other than ``_id``.
+and platform with a cursor and a small projection, hence the indexes. A push token belongs to one
+device: that uniqueness lives in its own collection keyed by the token (:class:`PushToken`), so
+it holds when ``devices`` is sharded by hashed ``_id`` (a unique index on ``devices`` would have
+to start with the shard key). References are plain strings (province and agency codes, category
+codes).
 """
 
 from __future__ import annotations
@@ -46,7 +48,24 @@ class Device(Document):
         name = "devices"
         # No "_id" in compound indexes: nx-27017 rejects inserts into such collections.
         indexes = [
-            IndexModel([("push_token", ASCENDING)], unique=True),
+            # Not unique (see PushToken): finds devices registered before push_tokens existed.
+            IndexModel([("push_token", ASCENDING)]),
             IndexModel([("active", ASCENDING), ("provinces", ASCENDING), ("platform", ASCENDING)]),
             IndexModel([("active", ASCENDING), ("platform", ASCENDING)]),
         ]
+
+
+class PushToken(Document):
+    """Which device holds a push token: ``_id`` is the token, so the database keeps each token
+    on one device, also with ``devices`` sharded (``push_tokens`` shards by ``_id``).
+
+    Registration claims the token here first, then writes the device; a claim left by a
+    registration that died in between points at no device and is taken over by the next one.
+    """
+
+    id: str = Field(alias="_id")  # type: ignore[assignment]
+    device_id: str  # hex id of the device
+    created_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "push_tokens"

@@ -8,6 +8,9 @@ One device per push token: registering a token that is already known updates tha
 subscriptions, platform, language, app version; a deactivated device becomes active again) and
 issues a NEW secret, the old one stops working. An app registers when it has lost its secret
 (reinstalled, data cleared) or has none yet, and whoever holds the push token is that install.
+Which device holds a token is kept in ``push_tokens`` (:class:`gnews.devices.models.PushToken`,
+keyed by the token), so two registrations of one token at once cannot make two devices, also
+with ``devices`` sharded.
 
 Push tokens (:func:`check_push_token`), by platform:
 
@@ -26,13 +29,14 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
 from gnews.agencies.service import check_active_agencies
 from gnews.core.clock import as_utc, utcnow
 from gnews.core.errors import ConflictError, FieldError
-from gnews.core.persistence import object_id, store_changes
-from gnews.devices.models import Device, Platform
+from gnews.core.persistence import find_one_and_update, insert, object_id, update_one
+from gnews.devices.models import Device, Platform, PushToken
 
 FCM_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_:-]{100,4096}$")
 APNS_TOKEN_PATTERN = re.compile(r"^(?:[0-9a-fA-F]{2}){32,100}$")
@@ -79,15 +83,51 @@ async def register(values: dict[str, Any]) -> tuple[Device, str]:
         "active": True,
         "updated_at": now,
     }
-    for _ in range(2):  # a concurrent registration of the same token may insert first
-        existing = await Device.find_one({"push_token": values["push_token"]})
-        if existing is not None:
-            return await store_changes(existing, {**fields, "last_seen_at": now}), secret
-        try:
-            return await Device(**fields, created_at=now, last_seen_at=now).insert(), secret
-        except DuplicateKeyError:
+    token = values["push_token"]
+    for _ in range(REGISTER_ATTEMPTS):  # a concurrent registration of the token may win a step
+        holder = await token_holder(token)
+        if holder is not None:
+            updated = await find_one_and_update(
+                Device,
+                {"_id": object_id(holder), "push_token": token},
+                set={**fields, "last_seen_at": now},
+            )
+            if updated is not None:
+                return updated, secret
+            # The claim points at no device with this token (a registration died halfway, or
+            # the device moved to another token): release it, then claim it afresh.
+            await PushToken.get_pymongo_collection().delete_one({"_id": token, "device_id": holder})
             continue
+        device_id = PydanticObjectId()
+        if not await _claim(token, str(device_id)):
+            continue
+        device = Device(id=device_id, **fields, created_at=now, last_seen_at=now)
+        return await insert(device), secret
     raise ConflictError("the push token is being registered concurrently; retry")
+
+
+REGISTER_ATTEMPTS = 4
+
+
+async def token_holder(token: str) -> str | None:
+    """The id (hex) of the device holding ``token``, or None."""
+    claim = await PushToken.get_pymongo_collection().find_one({"_id": token}, {"device_id": 1})
+    if claim is not None:
+        return claim["device_id"]
+    # A device registered before push_tokens existed: claim its token for it now.
+    legacy = await Device.get_pymongo_collection().find_one({"push_token": token}, {"_id": 1})
+    if legacy is not None and await _claim(token, str(legacy["_id"])):
+        return str(legacy["_id"])
+    return None
+
+
+async def _claim(token: str, device_id: str) -> bool:
+    """Record that ``device_id`` holds ``token``; False when another device holds it."""
+    try:
+        await insert(PushToken(id=token, device_id=device_id))
+    except DuplicateKeyError:
+        return False
+    return True
 
 
 async def authenticate(device_id: str, secret: str) -> Device | None:
@@ -100,7 +140,10 @@ async def authenticate(device_id: str, secret: str) -> Device | None:
     if not hmac.compare_digest(expected, hash_secret(secret)) or device is None or not usable:
         return None
     if utcnow() - as_utc(device.last_seen_at) > SEEN_INTERVAL:
-        device = await store_changes(device, {"last_seen_at": utcnow()}, reload=True)
+        # Guarded by "active": a device deactivated meanwhile stays deactivated (and is refused).
+        return await find_one_and_update(
+            Device, {"_id": device.id, "active": True}, set={"last_seen_at": utcnow()}
+        )
     return device
 
 
@@ -113,17 +156,30 @@ async def update(device: Device, changes: dict[str, Any]) -> Device:
             changes["push_token"] = check_push_token(device.platform, changes["push_token"])
         except ValueError as error:
             raise FieldError("push_token", str(error)) from None
-        holder = await Device.find_one({"push_token": changes["push_token"]})
-        if holder is not None and holder.id != device.id:
+        token = changes["push_token"]
+        me = str(device.id)
+        holder = await token_holder(token)
+        if holder is None:
+            holder = me if await _claim(token, me) else await token_holder(token)
+        if holder != me:
             raise ConflictError("push_token belongs to another device; register it instead")
     if "agencies" in changes:
         await check_active_agencies("agencies", changes["agencies"])
     changed = {key: value for key, value in changes.items() if getattr(device, key) != value}
     if not changed:
         return device
-    return await store_changes(device, {**changed, "updated_at": utcnow()}, reload=True)
+    updated = await find_one_and_update(
+        Device, {"_id": device.id, "active": True}, set={**changed, "updated_at": utcnow()}
+    )
+    if updated is None:
+        raise ConflictError("the device was deactivated meanwhile; register it again")
+    if "push_token" in changed:  # the old token is free for another install
+        await PushToken.get_pymongo_collection().delete_one(
+            {"_id": device.push_token, "device_id": str(device.id)}
+        )
+    return updated
 
 
 async def deactivate(device: Device) -> None:
     """Stop pushing to ``device``; its secret stops working (re-registering revives it)."""
-    await store_changes(device, {"active": False, "updated_at": utcnow()}, reload=True)
+    await update_one(Device, {"_id": device.id}, set={"active": False, "updated_at": utcnow()})

@@ -14,12 +14,11 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from beanie import Document
-from beanie.exceptions import DocumentNotFound
 from redis.asyncio import Redis
 
 from gnews.accounts.guards import Principal
-from gnews.audit import service as audit
-from gnews.core.clock import as_utc, utcnow
+from gnews.audit.changes import change_audited
+from gnews.core.clock import utcnow
 from gnews.core.errors import ConflictError
 from gnews.core.highlights import check_until
 from gnews.core.http_cache import invalidate
@@ -111,19 +110,6 @@ TRANSITIONS: dict[str, tuple[frozenset[ItemStatus], ItemStatus]] = {
 _UNAUDITED = frozenset({"updated_at", "reviewed_by", "reviewed_at", "search_terms"})
 
 
-def _stored(value: Any) -> Any:
-    """``value`` as it is stored and audited (models as dicts, enums as their values)."""
-    if isinstance(value, list):
-        return [_stored(v) for v in value]
-    if isinstance(value, ProvinceTag):
-        return value.model_dump()
-    if isinstance(value, ItemStatus):
-        return value.value
-    if isinstance(value, datetime):
-        return as_utc(value)
-    return value
-
-
 async def _change_item(
     item: NewsItem,
     action: str,
@@ -132,36 +118,24 @@ async def _change_item(
     redis: Redis | None = None,
 ) -> NewsItem:
     """Store ``updates`` to ``item`` if it still has the status it was read with (else 409), and
-    audit the fields that changed. Nothing is written or audited when nothing would change.
+    audit the fields that changed (:func:`gnews.audit.changes.change_audited`): of two editors
+    acting at once, one gets 409, and a re-poll changing other fields meanwhile keeps them.
     When the item is or was published, the public news cache is invalidated (``redis`` given).
-
-    The whole document is replaced, as :func:`gnews.core.persistence.store_changes` does
-    (``$set`` would store dates as strings on the embedded server), but only where ``status`` is
-    still the one the rules were checked against: of two editors acting at once, one gets 409.
     """
-    changed = [
-        key for key, value in updates.items() if _stored(getattr(item, key)) != _stored(value)
-    ]
-    audited = [key for key in changed if key not in _UNAUDITED]
-    if not audited:
-        return item
-    before = {key: _stored(getattr(item, key)) for key in audited}
     read_status = item.status.value
-    for key, value in updates.items():
-        setattr(item, key, value)
-    item.updated_at = utcnow()
-    try:
-        await NewsItem.find_one({"_id": item.id, "status": read_status}).replace_one(item)
-    except DocumentNotFound:
-        raise ConflictError("the item changed meanwhile; reload it and try again") from None
-    after = {key: _stored(getattr(item, key)) for key in audited}
-    await audit.record(
-        principal, f"news.{action}", "news_item", str(item.id), before=before, after=after
+    stored, changed = await change_audited(
+        item,
+        updates,
+        guard={"status": read_status},
+        actor=principal,
+        action=f"news.{action}",
+        target_type="news_item",
+        unaudited=_UNAUDITED,
     )
-    public = ItemStatus.PUBLISHED.value in (read_status, item.status.value)
-    if redis is not None and public:
+    public = ItemStatus.PUBLISHED.value in (read_status, stored.status.value)
+    if changed and redis is not None and public:
         await invalidate(redis, CACHE_NAMESPACE)
-    return item
+    return stored
 
 
 def _off_air() -> dict[str, Any]:

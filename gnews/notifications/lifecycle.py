@@ -15,26 +15,32 @@ once and a job run twice does no harm:
   exact totals of its batches (``settled``): the live counters can be off while sending (a
   worker killed between the two writes), the final ones cannot.
 
-Times are epoch seconds (:func:`now`), as leases are written with ``$set`` (see
-:mod:`gnews.notifications.models`).
+Times are datetimes. Leases and due times are compared with the database's clock
+(:func:`now`, :func:`gnews.core.persistence.database_now`), not each worker's own: a lease
+written by one worker and judged by another is measured on one clock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from pymongo import ReturnDocument
-from pymongo.errors import BulkWriteError
 
-from gnews.core.clock import utcnow
-from gnews.core.persistence import object_id
+from gnews.core.persistence import (
+    Each,
+    database_now,
+    find_one_and_update,
+    insert_many,
+    object_id,
+    update_many,
+    update_one,
+)
 from gnews.devices.models import Device
 from gnews.notifications.models import (
     ACTIVE_STATUSES,
@@ -49,19 +55,18 @@ from gnews.notifications.models import (
 
 log = structlog.get_logger(__name__)
 
-DUPLICATE_KEY = 11000
 OPEN_BATCH_STATUSES = [BatchStatus.PENDING.value, BatchStatus.CLAIMED.value]
 _ACTIVE = [status.value for status in ACTIVE_STATUSES]
 _CANCELLABLE = [status.value for status in CANCELLABLE_STATUSES]
 
 
-def now() -> float:
-    """The time as the delivery state stores it: epoch seconds."""
-    return time.time()
+async def now() -> datetime:
+    """The database's current time: what leases and due times are compared with."""
+    return await database_now(Notification)
 
 
-def _notifications():
-    return Notification.get_pymongo_collection()
+def _seconds(lease: float) -> timedelta:
+    return timedelta(seconds=lease)
 
 
 def _batches():
@@ -104,7 +109,7 @@ async def claim_fanout(notification_id: str, lease: float) -> Notification | Non
     oid = object_id(notification_id)
     if oid is None:
         return None
-    at = now()
+    at = await now()
     claimable = {
         "_id": oid,
         "$or": [
@@ -112,27 +117,19 @@ async def claim_fanout(notification_id: str, lease: float) -> Notification | Non
             {"status": NotificationStatus.FANNING_OUT.value, "fanout_lease_until": {"$lt": at}},
         ],
     }
-    claimed = await _notifications().find_one_and_update(
+    notification = await find_one_and_update(
+        Notification,
         claimable,
-        {
-            "$set": {
-                "status": NotificationStatus.FANNING_OUT.value,
-                "fanout_lease_until": at + lease,
-            },
-            "$inc": {"fanout_runs": 1},
-        },
-        return_document=ReturnDocument.AFTER,
+        set={"status": NotificationStatus.FANNING_OUT, "fanout_lease_until": at + _seconds(lease)},
+        inc={"fanout_runs": 1},
     )
-    if claimed is None:
+    if notification is None:
         return None
-    notification = Notification.model_validate(claimed)
-    if notification.expires_at <= at:
+    if notification.expires_at is None or notification.expires_at <= at:
         await end(str(oid), NotificationStatus.EXPIRED)
         return None
     if notification.started_at is None:
-        await _notifications().update_one(
-            {"_id": oid, "started_at": None}, {"$set": {"started_at": at}}
-        )
+        await update_one(Notification, {"_id": oid, "started_at": None}, set={"started_at": at})
     return notification
 
 
@@ -146,49 +143,47 @@ def _run_filter(notification: Notification) -> dict[str, Any]:
 
 async def renew_fanout(notification: Notification, lease: float) -> bool:
     """Extend this fan-out run's lease; False when it is no longer this run's."""
-    result = await _notifications().update_one(
-        _run_filter(notification), {"$set": {"fanout_lease_until": now() + lease}}
+    until = await now() + _seconds(lease)
+    return await update_one(
+        Notification, _run_filter(notification), set={"fanout_lease_until": until}
     )
-    return result.matched_count == 1
 
 
 async def resume_fanout(
     notification: Notification, batches: int, targeted: int, lease: float
 ) -> bool:
     """Set the counters from the batches an earlier run wrote; False when not this run's."""
-    result = await _notifications().update_one(
+    return await update_one(
+        Notification,
         _run_filter(notification),
-        {
-            "$set": {
-                "batches_total": batches,
-                "stats.targeted": targeted,
-                "fanout_lease_until": now() + lease,
-            }
+        set={
+            "batches_total": batches,
+            "stats.targeted": targeted,
+            "fanout_lease_until": await now() + _seconds(lease),
         },
     )
-    return result.matched_count == 1
 
 
 async def batch_written(notification: Notification, size: int, lease: float) -> bool:
     """Count a batch the fan-out wrote (and renew its lease); False when the run must stop:
     cancelled, expired, or taken over by another run."""
-    result = await _notifications().update_one(
+    return await update_one(
+        Notification,
         _run_filter(notification),
-        {
-            "$inc": {"batches_total": 1, "stats.targeted": size},
-            "$set": {"fanout_lease_until": now() + lease},
-        },
+        inc={"batches_total": 1, "stats.targeted": size},
+        set={"fanout_lease_until": await now() + _seconds(lease)},
     )
-    return result.matched_count == 1
 
 
 async def fanout_complete(notification: Notification) -> bool:
     """Every batch is written: ``sending``, and finished at once if every batch was sent."""
-    result = await _notifications().update_one(
+    sending = await update_one(
+        Notification,
         _run_filter(notification),
-        {"$set": {"status": NotificationStatus.SENDING.value, "fanout_lease_until": 0.0}},
+        set={"status": NotificationStatus.SENDING},
+        unset=["fanout_lease_until"],
     )
-    if result.matched_count != 1:
+    if not sending:
         return False
     await finish_if_complete(str(notification.id))
     return True
@@ -203,8 +198,9 @@ async def claim_batch(batch_id: str, lease: float) -> PushBatch | None:
     oid = object_id(batch_id)
     if oid is None:
         return None
-    at = now()
-    claimed = await _batches().find_one_and_update(
+    at = await now()
+    return await find_one_and_update(
+        PushBatch,
         {
             "_id": oid,
             "$or": [
@@ -212,13 +208,9 @@ async def claim_batch(batch_id: str, lease: float) -> PushBatch | None:
                 {"status": BatchStatus.CLAIMED.value, "lease_until": {"$lt": at}},
             ],
         },
-        {
-            "$set": {"status": BatchStatus.CLAIMED.value, "lease_until": at + lease},
-            "$inc": {"attempts": 1},
-        },
-        return_document=ReturnDocument.AFTER,
+        set={"status": BatchStatus.CLAIMED, "lease_until": at + _seconds(lease)},
+        inc={"attempts": 1},
     )
-    return PushBatch.model_validate(claimed) if claimed is not None else None
 
 
 def _claim_filter(batch: PushBatch) -> dict[str, Any]:
@@ -227,10 +219,8 @@ def _claim_filter(batch: PushBatch) -> dict[str, Any]:
 
 async def renew_batch(batch: PushBatch, lease: float) -> bool:
     """Extend this claim's lease; False when the batch is no longer held by this claim."""
-    result = await _batches().update_one(
-        _claim_filter(batch), {"$set": {"lease_until": now() + lease}}
-    )
-    return result.matched_count == 1
+    until = await now() + _seconds(lease)
+    return await update_one(PushBatch, _claim_filter(batch), set={"lease_until": until})
 
 
 @dataclass
@@ -264,40 +254,28 @@ class Tally:
         return {key: value for key, value in values.items() if value}
 
 
-def _failures(batch: PushBatch, tally: Tally) -> list[dict[str, Any]]:
-    """The batch's failures with this pass's, written whole: nx-27017 turns ``$push``-ed
-    documents into strings (the claim holder is the only writer, so nothing is lost)."""
-    return [failure.model_dump() for failure in batch.failures] + tally.failures
-
-
 async def complete_batch(batch: PushBatch, tally: Tally) -> bool:
     """Record that this claim sent the batch; then count it on the notification, and finish the
     notification if it was the last. False (nothing counted) when the claim was lost."""
-    update: dict[str, Any] = {
-        "$set": {
-            "status": BatchStatus.DONE.value,
-            "lease_until": 0.0,
-            "tokens": [],
-            "device_ids": [],
-        }
-    }
-    if increments := tally.increments("result"):
-        update["$inc"] = increments
-    if tally.failures:
-        update["$set"]["failures"] = _failures(batch, tally)
-    result = await _batches().update_one(_claim_filter(batch), update)
-    if result.matched_count != 1:
+    done = await update_one(
+        PushBatch,
+        _claim_filter(batch),
+        set={"status": BatchStatus.DONE, "tokens": [], "device_ids": []},
+        unset=["lease_until"],
+        inc=tally.increments("result"),
+        push={"failures": Each(tally.failures)} if tally.failures else None,
+    )
+    if not done:
         return False
-    counted = await _notifications().find_one_and_update(
+    counted = await find_one_and_update(
+        Notification,
         {"_id": object_id(batch.notification_id)},
-        {"$inc": {**tally.increments("stats"), "batches_done": 1}},
-        projection={"status": 1, "batches_done": 1, "batches_total": 1},
-        return_document=ReturnDocument.AFTER,
+        inc={**tally.increments("stats"), "batches_done": 1},
     )
     if (
         counted is not None
-        and counted["status"] == NotificationStatus.SENDING.value
-        and counted["batches_done"] >= counted["batches_total"]
+        and counted.status is NotificationStatus.SENDING
+        and counted.batches_done >= counted.batches_total
     ):
         await finish_if_complete(batch.notification_id)
     return True
@@ -307,56 +285,51 @@ async def defer_batch(batch: PushBatch, tally: Tally, keep: list[int], delay: fl
     """Count what this pass did and put the batch back, with only the devices at indexes
     ``keep`` (refused with a long Retry-After), for a send ``delay`` seconds from now. False
     when the claim was lost."""
-    update: dict[str, Any] = {
-        "$set": {
-            "status": BatchStatus.PENDING.value,
-            "lease_until": 0.0,
-            "not_before": now() + delay,
+    deferred = await update_one(
+        PushBatch,
+        _claim_filter(batch),
+        set={
+            "status": BatchStatus.PENDING,
+            "not_before": await now() + _seconds(delay),
             "device_ids": [batch.device_ids[i] for i in keep],
             "tokens": [batch.tokens[i] for i in keep],
         },
-        "$inc": {"deferrals": 1, **tally.increments("result")},
-    }
-    if tally.failures:
-        update["$set"]["failures"] = _failures(batch, tally)
-    result = await _batches().update_one(_claim_filter(batch), update)
-    if result.matched_count != 1:
+        unset=["lease_until"],
+        inc={"deferrals": 1, **tally.increments("result")},
+        push={"failures": Each(tally.failures)} if tally.failures else None,
+    )
+    if not deferred:
         return False
     if increments := tally.increments("stats"):
-        await _notifications().update_one(
-            {"_id": object_id(batch.notification_id)}, {"$inc": increments}
-        )
+        await update_one(Notification, {"_id": object_id(batch.notification_id)}, inc=increments)
     return True
 
 
 async def skip_batch(batch: PushBatch) -> bool:
     """This claim will not send the batch (the notification is cancelled or expired)."""
-    result = await _batches().update_one(
+    skipped = await update_one(
+        PushBatch,
         _claim_filter(batch),
-        {
-            "$set": {
-                "status": BatchStatus.CANCELLED.value,
-                "lease_until": 0.0,
-                "tokens": [],
-                "device_ids": [],
-            }
-        },
+        set={"status": BatchStatus.CANCELLED, "tokens": [], "device_ids": []},
+        unset=["lease_until"],
     )
-    if result.matched_count != 1:
+    if not skipped:
         return False
-    await _notifications().update_one(
-        {"_id": object_id(batch.notification_id)}, {"$inc": {"stats.skipped": len(batch.tokens)}}
+    await update_one(
+        Notification,
+        {"_id": object_id(batch.notification_id)},
+        inc={"stats.skipped": len(batch.tokens)},
     )
     return True
 
 
 async def cancel_pending_batches(notification_id: str) -> int:
     """Cancel the notification's batches no send job holds; how many."""
-    result = await _batches().update_many(
+    return await update_many(
+        PushBatch,
         {"notification_id": notification_id, "status": BatchStatus.PENDING.value},
-        {"$set": {"status": BatchStatus.CANCELLED.value, "tokens": [], "device_ids": []}},
+        set={"status": BatchStatus.CANCELLED, "tokens": [], "device_ids": []},
     )
-    return result.modified_count
 
 
 async def open_batches(notification_id: str | None = None) -> list[dict[str, Any]]:
@@ -369,7 +342,7 @@ async def open_batches(notification_id: str | None = None) -> list[dict[str, Any
         "attempts": 1,
         "not_before": 1,
     }
-    # One condition only: nx-27017 scans the whole collection for combined conditions.
+    # One condition: served by the status index on both servers.
     found = await _batches().find({"status": {"$in": OPEN_BATCH_STATUSES}}, projection).to_list()
     if notification_id is None:
         return found
@@ -381,25 +354,13 @@ async def open_batches(notification_id: str | None = None) -> list[dict[str, Any
 
 async def record_inbox(device_ids: Iterable[str], notification_id: str) -> None:
     """Put the notification in these devices' inboxes (once each: a repeat is ignored)."""
-    at = utcnow()
+    at = await now()
     entries = [
-        {
-            "device_id": device_id,
-            "notification_id": notification_id,
-            "created_at": at,
-            "opens": 0,
-            "opened_at": None,
-        }
+        InboxEntry(device_id=device_id, notification_id=notification_id, created_at=at)
         for device_id in device_ids
     ]
-    if not entries:
-        return
-    try:
-        await InboxEntry.get_pymongo_collection().insert_many(entries, ordered=False)
-    except BulkWriteError as error:  # a batch sent again after a crash: already there
-        others = [e for e in error.details.get("writeErrors", []) if e.get("code") != DUPLICATE_KEY]
-        if others:
-            raise
+    # Unordered, duplicates skipped: a batch sent again after a crash finds its entries there.
+    await insert_many(InboxEntry, entries)
 
 
 async def deactivate_devices(device_ids: list[str]) -> int:
@@ -408,10 +369,7 @@ async def deactivate_devices(device_ids: list[str]) -> int:
     oids = [oid for device_id in device_ids if (oid := object_id(device_id)) is not None]
     if not oids:
         return 0
-    result = await Device.get_pymongo_collection().update_many(
-        {"_id": {"$in": oids}}, {"$set": {"active": False}}
-    )
-    return result.modified_count
+    return await update_many(Device, {"_id": {"$in": oids}, "active": True}, set={"active": False})
 
 
 # -- the end of a notification --------------------------------------------------------------------
@@ -425,12 +383,13 @@ async def end(notification_id: str, status: NotificationStatus) -> Notification 
     if oid is None:
         return None
     endable = _CANCELLABLE if status is NotificationStatus.CANCELLED else _ACTIVE
-    ended = await _notifications().find_one_and_update(
+    ended = await update_one(
+        Notification,
         {"_id": oid, "status": {"$in": endable}},
-        {"$set": {"status": status.value, "finished_at": now(), "fanout_lease_until": 0.0}},
-        return_document=ReturnDocument.AFTER,
+        set={"status": status, "finished_at": await now()},
+        unset=["fanout_lease_until"],
     )
-    if ended is None:
+    if not ended:
         return None
     await cancel_pending_batches(notification_id)
     await settle(notification_id)
@@ -446,19 +405,17 @@ async def finish_if_complete(notification_id: str) -> bool:
     status = NotificationStatus.DONE
     if totals["stats.targeted"] and not totals["stats.sent"]:
         status = NotificationStatus.FAILED
-    result = await _notifications().update_one(
+    return await update_one(
+        Notification,
         {"_id": object_id(notification_id), "status": NotificationStatus.SENDING.value},
-        {
-            "$set": {
-                **totals,
-                "batches_done": totals["batches_total"],
-                "status": status.value,
-                "finished_at": now(),
-                "settled": True,
-            }
+        set={
+            **totals,
+            "batches_done": totals["batches_total"],
+            "status": status,
+            "finished_at": await now(),
+            "settled": True,
         },
     )
-    return result.modified_count == 1
 
 
 async def settle(notification_id: str) -> bool:
@@ -467,7 +424,8 @@ async def settle(notification_id: str) -> bool:
     if await open_batches(notification_id):
         return False
     totals = await batch_totals(notification_id)
-    result = await _notifications().update_one(
+    return await update_one(
+        Notification,
         {
             "_id": object_id(notification_id),
             "status": {
@@ -475,9 +433,8 @@ async def settle(notification_id: str) -> bool:
             },
             "settled": False,
         },
-        {"$set": {**totals, "settled": True}},
+        set={**totals, "settled": True},
     )
-    return result.modified_count == 1
 
 
 async def batch_totals(notification_id: str) -> dict[str, Any]:

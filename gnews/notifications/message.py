@@ -5,6 +5,7 @@ check)."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from gnews.core.localisation import pick
 from gnews.notifications.models import Notification
@@ -31,9 +32,10 @@ def message_language(notification: Notification, device_language: str) -> str:
     return "th"
 
 
-def push_message(notification: Notification, language: str, at: float) -> PushMessage:
+def push_message(notification: Notification, language: str, at: datetime) -> PushMessage:
     """The message of a batch in ``language``; its TTL is the time left until expiry."""
-    ttl = int(max(0.0, min(MAX_TTL_SECONDS, notification.expires_at - at)))
+    left = (notification.expires_at - at).total_seconds() if notification.expires_at else 0.0
+    ttl = int(max(0.0, min(MAX_TTL_SECONDS, left)))
     data = dict(notification.data)
     if notification.news_item_id:
         data["news_item_id"] = notification.news_item_id

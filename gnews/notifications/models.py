@@ -7,13 +7,11 @@ each); send jobs (``workers/jobs/send.py``) claim a batch with a lease, send it 
 :class:`InboxEntry` per device reached. The rules of those state changes are in
 :mod:`gnews.notifications.lifecycle`; ``docs/operations.md`` tells the whole story.
 
-nx-27017 notes: references are hex strings (equality on non-``_id`` ObjectIds never matches
-there). Counters change with ``$inc``. A notification and its batches are changed by many jobs
-at once, so they are only ever updated with atomic operators, never replaced: every time that
-such an update writes (``send_at``, ``expires_at``, leases, ``finished_at``) is stored as epoch
-seconds (a float), since ``$set`` of a datetime stores a string on nx-27017. ``created_at`` is a
-datetime, written once at insert. An open is claimed with ``$inc`` on :attr:`InboxEntry.opens`
-and its time stored afterwards by replacing the entry (nothing else writes entries).
+References to other documents are hex strings. A notification and its batches are changed by
+many jobs at once, so they are only ever changed with guarded partial updates
+(:mod:`gnews.core.persistence`), never replaced. Times are datetimes (UTC); leases are measured
+on the database's clock (:func:`gnews.core.persistence.database_now`). An open is claimed with
+one conditional update of :attr:`InboxEntry.opens` and :attr:`InboxEntry.opened_at`.
 """
 
 from __future__ import annotations
@@ -105,12 +103,12 @@ class Notification(Document):
     audience: Audience = Field(default_factory=Audience)
     agency: str | None = None  # the news item's agency: its agency users may see this one
     status: NotificationStatus = NotificationStatus.SCHEDULED
-    send_at: float = 0.0  # epoch seconds (0 while a draft: the times are given when it is sent)
-    expires_at: float = 0.0  # epoch seconds: nothing is sent from then on
-    started_at: float | None = None  # epoch seconds: the fan-out first claimed it
-    finished_at: float | None = None  # epoch seconds: done, failed, cancelled or expired
+    send_at: datetime | None = None  # None while a draft: the times are given when it is sent
+    expires_at: datetime | None = None  # nothing is sent from then on
+    started_at: datetime | None = None  # the fan-out first claimed it
+    finished_at: datetime | None = None  # done, failed, cancelled or expired
     fanout_runs: int = 0  # claims of the fan-out (part of the fan-out job id)
-    fanout_lease_until: float = 0.0  # epoch seconds; a fan-out past it is presumed dead
+    fanout_lease_until: datetime | None = None  # a fan-out past it is presumed dead
     batches_total: int = 0  # batches written by the fan-out
     batches_done: int = 0  # batches sent (a hint: "all done" is confirmed on the batches)
     settled: bool = False  # terminal, and ``stats`` are the exact totals of the batches
@@ -173,9 +171,9 @@ class PushBatch(Document):
     size: int  # devices targeted by this batch
     last_device_id: str  # hex id of its last device: where a re-run of the fan-out resumes
     status: BatchStatus = BatchStatus.PENDING
-    lease_until: float = 0.0  # epoch seconds; a claim past it is presumed dead
+    lease_until: datetime | None = None  # a claim past it is presumed dead
     attempts: int = 0  # claims so far (part of the send job id)
-    not_before: float = 0.0  # epoch seconds: enqueued for then (deferred after a Retry-After)
+    not_before: datetime | None = None  # enqueued for then (deferred after a Retry-After)
     deferrals: int = 0
     result: BatchResult = Field(default_factory=BatchResult)
     failures: list[BatchFailure] = Field(default_factory=list)  # per device not reached
@@ -195,7 +193,7 @@ class InboxEntry(Document):
     device_id: str
     notification_id: str
     created_at: datetime = Field(default_factory=utcnow)  # when it was sent to this device
-    opens: int = 0  # 0 until the first open claims it with $inc (then 1: see the module doc)
+    opens: int = 0  # 0 until the first open claims it (then 1: see the module doc)
     opened_at: datetime | None = None
 
     class Settings:

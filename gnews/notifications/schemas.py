@@ -4,8 +4,7 @@ and delivery times, previews."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
     AnyHttpUrl,
@@ -185,8 +184,7 @@ class DraftChangesIn(NoNullsPatch):
     """Changes to a draft: the fields given replace the draft's (``null`` removes
     ``title_en``, ``body_en`` or ``image_url``; the audience is replaced whole)."""
 
-    NOT_NULL = frozenset({"title_th", "body_th", "data", "priority", "audience"})
-    NULL_MESSAGE = "cannot be removed"
+    nullable_fields: ClassVar[frozenset[str]] = frozenset({"title_en", "body_en", "image_url"})
 
     title_th: Title | None = None
     title_en: Title | None = None
@@ -226,13 +224,6 @@ class NotifyIn(_Delivery):
         return values
 
 
-def _time(value: float | None) -> datetime | None:
-    return datetime.fromtimestamp(value, UTC) if value is not None else None
-
-
-TIMES = ("send_at", "expires_at", "started_at", "finished_at")
-
-
 class NotificationOut(DocumentOut):
     """A notification with its live status and figures."""
 
@@ -262,11 +253,10 @@ class NotificationOut(DocumentOut):
 
     @classmethod
     def from_document(cls, document: Any, **values: Any) -> Self:
-        """Convert a stored notification (its times are stored as POSIX timestamps)."""
-        times = {name: _time(getattr(document, name)) for name in TIMES}
+        """Convert a stored notification (a draft has no send or expiry time yet)."""
         if document.status is NotificationStatus.DRAFT:
-            times["send_at"] = times["expires_at"] = None
-        return super().from_document(document, **{**times, **values})
+            values = {"send_at": None, "expires_at": None, **values}
+        return super().from_document(document, **values)
 
 
 class PreviewIn(BaseModel):

@@ -11,18 +11,17 @@ and they see only their agency's notifications.
 Inbox: a device's inbox lists the notifications sent to it (the send job writes the entries).
 
 Opening is idempotent and counted once, also when the app sends it twice at the same moment:
-the first call claims the entry with a conditional ``$inc`` (``opens`` from 0 to 1: only one
-caller can match ``opens: 0``), then bumps the notification's ``stats.opened`` with ``$inc``,
-then stores ``opened_at`` by replacing the entry (a datetime via ``$set`` would be stored as a
-string on nx-27017). Should the process die between those steps, the count is off by at most
-that one open, and a later call fills in a missing ``opened_at``.
+the first call claims the entry with one conditional update (``opens`` from 0 to 1 and
+``opened_at``: only one caller can match ``opens: 0``), then bumps the notification's
+``stats.opened`` with ``$inc``. Should the process die between those steps, the count is off by
+at most that one open.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -35,7 +34,7 @@ from gnews.audit import service as audit
 from gnews.core.clock import utcnow
 from gnews.core.errors import ConflictError, FieldError, ForbiddenError, NotFoundError
 from gnews.core.pagination import page_by_id, page_by_time
-from gnews.core.persistence import object_id, store_changes
+from gnews.core.persistence import find_one_and_update, object_id, update_one
 from gnews.core.persistence.lookup import get_or_not_found
 from gnews.devices.models import Device
 from gnews.jobs import FANOUT, enqueue, fanout_job_id
@@ -91,19 +90,12 @@ async def record_open(device_id: str, notification_id: str) -> bool:
         {"device_id": device_id, "notification_id": notification_id},
         "no such notification in this device's inbox",
     )
-    claim = await InboxEntry.get_pymongo_collection().update_one(
-        {"_id": entry.id, "opens": 0}, {"$inc": {"opens": 1}}
+    first = await update_one(
+        InboxEntry, {"_id": entry.id, "opens": 0}, inc={"opens": 1}, set={"opened_at": utcnow()}
     )
-    first = claim.modified_count == 1
     oid = object_id(notification_id)
     if first and oid is not None:
-        await Notification.get_pymongo_collection().update_one(
-            {"_id": oid}, {"$inc": {stats_field("opened"): 1}}
-        )
-    if first or entry.opened_at is None:
-        fresh = await InboxEntry.get(entry.id)
-        if fresh is not None and fresh.opened_at is None:
-            await store_changes(fresh, {"opened_at": utcnow()})
+        await update_one(Notification, {"_id": oid}, inc={stats_field("opened"): 1})
     return first
 
 
@@ -127,8 +119,13 @@ def _epoch(value: datetime | None, default: float) -> float:
     return value.timestamp() if value is not None else default
 
 
-def _check_times(values: dict[str, Any], at: float) -> tuple[float, float]:
-    """(send_at, expires_at) in epoch seconds, checked (module constants)."""
+def _moment(epoch_seconds: float) -> datetime:
+    # Milliseconds, as BSON keeps them: the answer now is what a read answers later.
+    return datetime.fromtimestamp(round(epoch_seconds, 3), UTC)
+
+
+def _check_times(values: dict[str, Any], at: float) -> tuple[datetime, datetime]:
+    """(send_at, expires_at), checked (module constants); ``at`` is now in epoch seconds."""
     send_at = _epoch(values.get("send_at"), at)
     if send_at < at - SEND_AT_SLACK:
         raise FieldError("send_at", "is in the past")
@@ -143,7 +140,7 @@ def _check_times(values: dict[str, Any], at: float) -> tuple[float, float]:
         raise FieldError("expires_at", "must be after send_at")
     if expires_at > send_at + MAX_TTL:
         raise FieldError("expires_at", "at most 28 days after send_at")
-    return send_at, expires_at
+    return _moment(send_at), _moment(expires_at)
 
 
 def _check_payload(values: dict[str, Any]) -> None:
@@ -210,7 +207,7 @@ async def create_notification(
     if draft:
         if given := [name for name in TIME_FIELDS if values.get(name) is not None]:
             raise FieldError(given[0], "is given when the draft is sent, not with the draft")
-        send_at = expires_at = 0.0
+        send_at = expires_at = None
     else:
         send_at, expires_at = _check_times(values, at)
     fields = _content(values)
@@ -251,8 +248,8 @@ async def _insert(
     actor: Principal | dict[str, Any],
     *,
     status: NotificationStatus,
-    send_at: float = 0.0,
-    expires_at: float = 0.0,
+    send_at: datetime | None = None,
+    expires_at: datetime | None = None,
     origin: str | None = None,
 ) -> Notification:
     """Store a new notification (checked ``fields``) and audit it as created or drafted."""
@@ -293,10 +290,11 @@ async def _draft_for(notification_id: str, principal: Principal) -> Notification
 async def _replace_draft(notification: Notification, changes: dict[str, Any]) -> Notification:
     """Store ``changes`` on the draft if it still is one (409 otherwise): a conditional update,
     so that a draft sent or discarded meanwhile is not changed."""
-    stored = await Notification.get_pymongo_collection().update_one(
-        {"_id": notification.id, "status": NotificationStatus.DRAFT.value}, {"$set": changes}
+    updated = await find_one_and_update(
+        Notification,
+        {"_id": notification.id, "status": NotificationStatus.DRAFT.value},
+        set=changes,
     )
-    updated = await Notification.get(notification.id) if stored.matched_count else None
     if updated is None:
         raise ConflictError("the draft was sent or discarded meanwhile")
     return updated
@@ -362,7 +360,8 @@ async def send_draft(
 async def start_fanout(redis: Redis, notification: Notification) -> None:
     """Enqueue the notification's first fan-out job (for ``send_at``). A Redis failure is only
     logged: the reconciler enqueues the fan-out of a due notification anyway."""
-    delay = max(0.0, notification.send_at - time.time())
+    send_at = notification.send_at or utcnow()
+    delay = max(0.0, (send_at - utcnow()).total_seconds())
     try:
         await enqueue(
             redis,  # type: ignore[arg-type]

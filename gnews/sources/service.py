@@ -19,7 +19,7 @@ from gnews.audit import service as audit
 from gnews.core.clock import as_utc, utcnow
 from gnews.core.errors import ConflictError, FieldError, ForbiddenError
 from gnews.core.pagination import check_limit, page_by_id
-from gnews.core.persistence import store_changes
+from gnews.core.persistence import find_one_and_update
 from gnews.core.persistence.lookup import get_or_not_found
 from gnews.jobs import POLL_SOURCE, enqueue
 from gnews.sources.models import API_ORIGIN, Source
@@ -123,8 +123,15 @@ async def update_source(source: Source, changes: dict[str, Any], principal: Prin
             minutes=changed["poll_interval_minutes"]
         )
         updates["next_poll_at"] = min(as_utc(source.next_poll_at), max(due, now))
-    await store_changes(source, updates)
+    # Only the changed fields, guarded by what was checked: a poll finishing meanwhile keeps its
+    # health fields, and a source undeclared meanwhile is not re-enabled.
+    guard: dict[str, Any] = {"_id": source.id}
+    if changed.get("enabled"):
+        guard["declared"] = True
+    stored = await find_one_and_update(Source, guard, set=updates)
+    if stored is None:
+        raise ConflictError(f"source {source.slug!r} changed meanwhile; reload it and retry")
     await audit.record(
         principal, "source.update", "source", str(source.id), before=before, after=changed
     )
-    return source
+    return stored

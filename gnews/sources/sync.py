@@ -9,7 +9,7 @@ from pymongo.errors import DuplicateKeyError
 
 from gnews.agencies.service import active_agency
 from gnews.core.clock import utcnow
-from gnews.core.persistence import store_changes
+from gnews.core.persistence import update_one
 from gnews.plugins import PluginManager
 from gnews.sources.models import API_ORIGIN, Source
 from gnews.specs import NewsSourceSpec
@@ -65,8 +65,10 @@ async def sync_plugin_sources(plugins: PluginManager) -> SourceSyncReport:
     )
     async for source in stale:
         if (source.origin, source.slug) not in declared:
-            await store_changes(
-                source, {"declared": False, "enabled": False, "updated_at": utcnow()}
+            await update_one(
+                Source,
+                {"_id": source.id, "declared": True},
+                set={"declared": False, "enabled": False, "updated_at": utcnow()},
             )
             report.disabled.append(f"{source.origin}/{source.slug}")
             log.warning(
@@ -92,5 +94,5 @@ async def _upsert(plugin: str, spec: NewsSourceSpec, report: SourceSyncReport) -
     if not source.declared:  # declared again after being dropped: back to what the plugin says
         changes.update(declared=True, enabled=spec.enabled)
     if changes:
-        await store_changes(source, {**changes, "updated_at": utcnow()})
+        await update_one(Source, {"_id": source.id}, set={**changes, "updated_at": utcnow()})
         report.updated.append(name)

@@ -158,7 +158,7 @@ class Fanout:
             tokens=[device["push_token"] for device in devices],
             size=len(devices),
             last_device_id=str(devices[-1]["_id"]),
-            not_before=lifecycle.now(),
+            not_before=await lifecycle.now(),
         )
         try:
             await batch.insert()

@@ -18,12 +18,11 @@ from typing import Any
 import httpx
 import structlog
 from beanie import PydanticObjectId
-from pymongo.errors import DuplicateKeyError
 from redis.asyncio import Redis
 
 from gnews.core.clock import utcnow
 from gnews.core.http_cache import invalidate
-from gnews.core.persistence import store_changes
+from gnews.core.persistence import find_one_and_update, insert_many, update_one
 from gnews.jobs import POLL_SOURCE, enqueue
 from gnews.news.models import ItemStatus, NewsItem
 from gnews.news.service import CACHE_NAMESPACE
@@ -87,9 +86,11 @@ async def _record_failure(
     source: Source, kind: str, message: str, now: datetime, retry_after: float | None = None
 ) -> None:
     failures = source.consecutive_failures + 1
-    await store_changes(
-        source,
-        {
+    # Only the health fields: an editor disabling the source meanwhile keeps it disabled.
+    await update_one(
+        Source,
+        {"_id": source.id},
+        set={
             "last_polled_at": now,
             "last_error": message[:1000],
             "last_error_kind": kind,
@@ -97,22 +98,24 @@ async def _record_failure(
             "consecutive_failures": failures,
             "next_poll_at": now + backoff_delay(source, failures, retry_after),
         },
-        reload=True,
     )
     log.warning("source poll failed", source=source.slug, kind=kind, error=message[:300])
 
 
-async def _record_success(source: Source, now: datetime, **changes: Any) -> None:
-    await store_changes(
-        source,
-        {
+async def _record_success(
+    source: Source, now: datetime, new_items: int = 0, **changes: Any
+) -> None:
+    await update_one(
+        Source,
+        {"_id": source.id},
+        set={
             "last_polled_at": now,
             "last_success_at": now,
             "consecutive_failures": 0,
             "next_poll_at": now + timedelta(minutes=source.poll_interval_minutes),
             **changes,
         },
-        reload=True,
+        inc={"item_count": new_items} if new_items else None,
     )
 
 
@@ -180,32 +183,48 @@ async def store_entries(
     items, outcome.dropped = await asyncio.to_thread(_prepare, source, fresh, plugins, now)
     new_items = [item for item in items if item.key not in known]
     if new_items:
-        try:
-            await NewsItem.insert_many(new_items)
-        except DuplicateKeyError:  # another poll of the same source raced us; insert one by one
-            for item in new_items:
-                try:
-                    await item.insert()
-                except DuplicateKeyError:
-                    continue
-        outcome.new = len(new_items)
-        outcome.published += sum(item.status is ItemStatus.PUBLISHED for item in new_items)
+        # Unordered: an item another poll of the same source inserted meanwhile (duplicate key)
+        # is skipped alone, the rest of the batch is stored.
+        inserted = await insert_many(NewsItem, new_items)
+        skipped = set(inserted.duplicates)
+        stored_new = [item for i, item in enumerate(new_items) if i not in skipped]
+        outcome.new = len(stored_new)
+        outcome.published += sum(item.status is ItemStatus.PUBLISHED for item in stored_new)
     for item in items:
-        if item.key not in known:
-            continue
-        stored = await NewsItem.get(known[item.key]["_id"])
-        if stored is None:
-            continue
-        changes = {f: getattr(item, f) for f in FEED_FIELDS if f not in stored.edited_fields}
-        changes["updated_at"] = now
-        for field, value in changes.items():
-            setattr(stored, field, value)
-        # Search terms follow the merged item: the feed's new text and the editors' edits.
-        changes["search_terms"] = index_terms(item_text(stored))
-        await store_changes(stored, changes)
-        outcome.updated += 1
-        outcome.published += int(stored.status is ItemStatus.PUBLISHED)
+        refreshed = await _refresh(known[item.key]["_id"], item, now) if item.key in known else None
+        if refreshed is not None:
+            outcome.updated += 1
+            outcome.published += int(refreshed.status is ItemStatus.PUBLISHED)
     return outcome
+
+
+REFRESH_ATTEMPTS = 3
+
+
+async def _refresh(item_id: Any, polled: NewsItem, now: datetime) -> NewsItem | None:
+    """Write the feed fields of ``polled`` to the stored item, except those an editor changed.
+
+    Only those fields are written (an editor's withdraw meanwhile stays), guarded by "no field
+    written here was edited meanwhile"; should an editor edit one in between, the item is read
+    again. Returns the item as stored, or None when it is gone.
+    """
+    for _ in range(REFRESH_ATTEMPTS):
+        stored = await NewsItem.get(item_id)
+        if stored is None:
+            return None
+        changes = {f: getattr(polled, f) for f in FEED_FIELDS if f not in stored.edited_fields}
+        merged = stored.model_copy(update=changes)
+        # Search terms follow the merged item: the feed's new text and the editors' edits.
+        changes["search_terms"] = index_terms(item_text(merged))
+        refreshed = await find_one_and_update(
+            NewsItem,
+            {"_id": stored.id, "edited_fields": {"$nin": list(changes)}},
+            set={**changes, "updated_at": now},
+        )
+        if refreshed is not None:
+            return refreshed
+    log.warning("news item kept being edited during a re-poll; left as it is", item=str(item_id))
+    return None
 
 
 async def poll(
@@ -269,7 +288,7 @@ async def _poll(
         now,
         body_hash=body_hash,
         last_warning=warning,
-        item_count=source.item_count + outcome.new,
+        new_items=outcome.new,
         **validators,
     )
     return outcome

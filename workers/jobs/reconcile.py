@@ -23,11 +23,14 @@ enqueued under a new id (``…:r1``, ``…:r2``).
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 import structlog
 from redis.exceptions import RedisError
 
+from gnews.core.clock import as_utc
+from gnews.core.persistence import update_one
 from gnews.jobs import FANOUT, enqueue, fanout_job_id
 from gnews.notifications import lifecycle
 from gnews.notifications.models import (
@@ -43,6 +46,13 @@ log = structlog.get_logger(__name__)
 
 STALE_PENDING_SECONDS = 5.0
 ENDED = (NotificationStatus.CANCELLED, NotificationStatus.EXPIRED)
+
+
+def _seconds_past(moment: datetime | None, at: datetime) -> float:
+    """Seconds from ``moment`` to ``at`` (negative: still ahead); a missing moment is long past."""
+    if moment is None:
+        return float("inf")
+    return (at - as_utc(moment)).total_seconds()
 
 
 def rescue_after(lease: float) -> float:
@@ -61,7 +71,7 @@ async def reconcile_job(ctx: dict[str, Any]) -> dict[str, int]:
 
 async def reconcile(redis: Any, lease: float) -> dict[str, int]:
     """See the module docstring."""
-    at = lifecycle.now()
+    at = await lifecycle.now()
     done: Counter[str] = Counter()
     statuses: dict[str, str] = {}
     unsettled = Notification.get_pymongo_collection().find(
@@ -71,15 +81,17 @@ async def reconcile(redis: Any, lease: float) -> dict[str, int]:
     async for note in unsettled:
         nid, status = str(note["_id"]), note["status"]
         statuses[nid] = status
-        if status in ACTIVE_STATUSES and note["expires_at"] <= at:
+        if status in ACTIVE_STATUSES and _seconds_past(note.get("expires_at"), at) >= 0:
             if ended := await lifecycle.end(nid, NotificationStatus.EXPIRED):
                 statuses[nid] = ended.status
                 done["expired"] += 1
             continue
-        if status == NotificationStatus.SCHEDULED and note["send_at"] <= at:
-            overdue = at - note["send_at"]
-        elif status == NotificationStatus.FANNING_OUT and note["fanout_lease_until"] < at:
-            overdue = at - note["fanout_lease_until"]
+        due = _seconds_past(note.get("send_at"), at)
+        lease_past = _seconds_past(note.get("fanout_lease_until"), at)
+        if status == NotificationStatus.SCHEDULED and due >= 0:
+            overdue = due
+        elif status == NotificationStatus.FANNING_OUT and lease_past > 0:
+            overdue = lease_past
         else:
             continue
         job_id = fanout_job_id(nid, note["fanout_runs"], _rescue(overdue, lease))
@@ -95,18 +107,19 @@ async def reconcile(redis: Any, lease: float) -> dict[str, int]:
         nid = batch["notification_id"]
         busy.add(nid)
         if statuses.get(nid) in ENDED and batch["status"] == BatchStatus.PENDING:
-            await PushBatch.get_pymongo_collection().update_one(
+            await update_one(
+                PushBatch,
                 {"_id": batch["_id"], "status": BatchStatus.PENDING.value},
-                {"$set": {"status": BatchStatus.CANCELLED.value, "tokens": [], "device_ids": []}},
+                set={"status": BatchStatus.CANCELLED, "tokens": [], "device_ids": []},
             )
             done["batches_cancelled"] += 1
             continue
-        if batch["status"] == BatchStatus.CLAIMED and batch["lease_until"] < at:
-            overdue, kind = at - batch["lease_until"], "leases_expired"
-        elif batch["status"] == BatchStatus.PENDING and (
-            batch["not_before"] <= at - STALE_PENDING_SECONDS
-        ):
-            overdue, kind = at - batch["not_before"], "pending_enqueued"
+        lease_past = _seconds_past(batch.get("lease_until"), at)
+        waiting = _seconds_past(batch.get("not_before"), at)
+        if batch["status"] == BatchStatus.CLAIMED and lease_past > 0:
+            overdue, kind = lease_past, "leases_expired"
+        elif batch["status"] == BatchStatus.PENDING and waiting >= STALE_PENDING_SECONDS:
+            overdue, kind = waiting, "pending_enqueued"
         else:
             continue
         enqueued = await enqueue_send(

@@ -47,7 +47,7 @@ async def delete_old_push_data(
     deleted = {"push_batches": 0, "inbox_entries": 0}
     if batch_retention_days:
         cutoff = now - timedelta(days=batch_retention_days)
-        deleted["push_batches"] = await delete_old_batches(cutoff.timestamp())
+        deleted["push_batches"] = await delete_old_batches(cutoff)
     if inbox_retention_days:
         cutoff = now - timedelta(days=inbox_retention_days)
         deleted["inbox_entries"] = await delete_old_inbox_entries(cutoff)
@@ -60,14 +60,15 @@ async def delete_old_push_data(
     return deleted
 
 
-async def delete_old_batches(finished_before: float) -> int:
-    """Delete the push batches of the settled notifications finished before ``finished_before``
-    (epoch seconds), those of ``NOTIFICATIONS_PER_CHUNK`` notifications at a time. Returns how
+async def delete_old_batches(finished_before: datetime) -> int:
+    """Delete the push batches of the settled notifications finished before ``finished_before``,
+    those of ``NOTIFICATIONS_PER_CHUNK`` notifications at a time. Returns how
     many were deleted. Notifications stay, so each run goes over all the old ones again: for
     those already emptied that is a delete matching nothing, on the ``notification_id`` index."""
     deleted = 0
     chunk: list[str] = []
-    # One condition per query (nx-27017 scans everything for more); the time is checked here.
+    # One condition per query (served by the "settled" index on every server); the time is
+    # checked here.
     settled = Notification.get_pymongo_collection().find({"settled": True}, {"finished_at": 1})
     async for note in settled:
         finished_at = note.get("finished_at")
@@ -81,7 +82,7 @@ async def delete_old_batches(finished_before: float) -> int:
 
 
 async def _delete_batches_of(notification_ids: list[str]) -> int:
-    if not notification_ids:  # never {"$in": []}: nx-27017 rejects it
+    if not notification_ids:  # nothing to delete: no query
         return 0
     batches = PushBatch.get_pymongo_collection()
     result = await batches.delete_many({"notification_id": {"$in": notification_ids}})

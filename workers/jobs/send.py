@@ -25,6 +25,7 @@ phone: the notification id is the collapse key), and no device is left out.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -92,10 +93,11 @@ async def send_batch_job(ctx: dict[str, Any], batch_id: str) -> str:
 
 async def _send_claimed(ctx: dict[str, Any], batch: PushBatch) -> str:
     notification = await Notification.get(object_id(batch.notification_id))
-    at = lifecycle.now()
+    at = await lifecycle.now()
     if (
         notification is None
         or notification.status not in SENDING_STATUSES
+        or notification.expires_at is None
         or at >= notification.expires_at
     ):
         if notification is not None and notification.status in ACTIVE_STATUSES:
@@ -132,7 +134,8 @@ async def _record(
     outcomes: list[PushOutcome],
     max_retry_after: float,
 ) -> str:
-    at = lifecycle.now()
+    at = await lifecycle.now()
+    expires_at = notification.expires_at or at
     tally = lifecycle.Tally()
     reached: list[str] = []  # their inbox gets it
     invalid: list[str] = []
@@ -150,7 +153,7 @@ async def _record(
             may_defer
             and outcome.retry_after is not None
             and outcome.retry_after > max_retry_after
-            and at + outcome.retry_after < notification.expires_at
+            and at + timedelta(seconds=outcome.retry_after) < expires_at
         ):
             deferred.append(index)
             wait = max(wait, outcome.retry_after)

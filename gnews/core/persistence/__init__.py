@@ -1,4 +1,8 @@
-"""MongoDB (beanie documents over pymongo's async client) and Redis connections."""
+"""MongoDB (beanie documents over pymongo's async client) and Redis connections.
+
+Writes go through :mod:`gnews.core.persistence.updates` (re-exported here): guarded partial
+updates and validated inserts, whichever server is behind the client.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,44 @@ from beanie import Document, PydanticObjectId, init_beanie
 from bson.errors import InvalidId
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
+
+from gnews.core.persistence import embedded
+from gnews.core.persistence.clock import database_now
+from gnews.core.persistence.updates import (
+    Each,
+    InsertOutcome,
+    InvalidDocument,
+    UpdateConflict,
+    find_one_and_update,
+    insert,
+    insert_many,
+    is_duplicate_key,
+    update_many,
+    update_one,
+    validate_document,
+)
+
+__all__ = [
+    "Each",
+    "InsertOutcome",
+    "InvalidDocument",
+    "UpdateConflict",
+    "database_now",
+    "find_one_and_update",
+    "init_documents",
+    "insert",
+    "insert_many",
+    "is_duplicate_key",
+    "mongo_client",
+    "object_id",
+    "ping_mongodb",
+    "ping_redis",
+    "redis_client",
+    "store_changes",
+    "update_many",
+    "update_one",
+    "validate_document",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -55,6 +97,8 @@ async def init_documents(
     """
     database = client[db_name]
     try:
+        if await embedded.detect(client):
+            embedded.adapt_indexes(models)
         await init_beanie(database=database, document_models=list(models))
     except PyMongoError as error:
         log.warning("mongodb unavailable at start-up; retrying in the background", error=str(error))
@@ -70,6 +114,8 @@ async def _init_when_reachable(
     while True:
         await asyncio.sleep(INIT_RETRY_SECONDS)
         try:
+            if await embedded.detect(database.client):
+                embedded.adapt_indexes(models)
             await init_beanie(database=database, document_models=list(models))
         except PyMongoError:
             continue

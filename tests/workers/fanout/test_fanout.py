@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
 
-from gnews.core.persistence import redis_client
+from gnews.core.clock import utcnow
+from gnews.core.persistence import redis_client, update_one
 from gnews.dev.emulators.suite import PushEmulators
 from gnews.devices.models import Device
 from gnews.geo.provinces import provinces_in_region
@@ -206,7 +207,7 @@ async def test_a_scheduled_notification_goes_out_at_send_at(
         assert emulators.apns.recorder.counts["accepted"] == 0
         notification = await settled(nid)
     assert notification.status is NotificationStatus.DONE
-    assert notification.started_at >= send_at.timestamp()
+    assert notification.started_at >= send_at.replace(microsecond=0)
     times = [m.at for m in emulators.fcm.recorder.messages] + [
         m.at for m in emulators.apns.recorder.messages
     ]
@@ -268,8 +269,10 @@ async def test_nothing_is_sent_after_expiry(client, push_settings, emulators, au
     headers = await auth_headers("editor")
     # Expired before any worker saw it: nothing at all is sent.
     early = await create(client, headers, ttl_seconds=600)
-    await Notification.get_pymongo_collection().update_one(
-        {"_id": (await Notification.get(early)).id}, {"$set": {"expires_at": time.time() - 1}}
+    await update_one(
+        Notification,
+        {"_id": (await Notification.get(early)).id},
+        set={"expires_at": utcnow() - timedelta(seconds=1)},
     )
     # Expires while sending: the batches not yet sent are not sent.
     emulators.fcm.faults.latency = emulators.apns.faults.latency = 0.3
@@ -283,8 +286,10 @@ async def test_nothing_is_sent_after_expiry(client, push_settings, emulators, au
 
         await eventually(a_batch_is_sent)
         expiry = time.time()
-        await Notification.get_pymongo_collection().update_one(
-            {"_id": (await Notification.get(late)).id}, {"$set": {"expires_at": expiry}}
+        await update_one(
+            Notification,
+            {"_id": (await Notification.get(late)).id},
+            set={"expires_at": datetime.fromtimestamp(expiry, UTC)},
         )
         expired_late = await settled(late)
     assert expired_early.status is NotificationStatus.EXPIRED
@@ -301,7 +306,8 @@ async def test_nothing_is_sent_after_expiry(client, push_settings, emulators, au
     # The gateways were told to drop it at the expiry: APNs apns-expiration, FCM ttl.
     ios = [m for m in emulators.apns.recorder.messages]
     assert ios and all(
-        abs(int(m.headers["apns-expiration"]) - (expired_late.send_at + 600)) <= 2 for m in ios
+        abs(int(m.headers["apns-expiration"]) - (expired_late.send_at.timestamp() + 600)) <= 2
+        for m in ios
     )
     fcm = [m for m in emulators.fcm.recorder.messages]
     assert fcm and all(int(m.payload["android"]["ttl"].rstrip("s")) <= 600 for m in fcm)

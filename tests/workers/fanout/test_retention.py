@@ -31,7 +31,11 @@ async def notification(
     status: NotificationStatus, *, settled: bool, finished_days_ago: float | None
 ) -> str:
     """A notification with ``BATCHES_EACH`` sent batches (one device not reached in each)."""
-    finished_at = None if finished_days_ago is None else time.time() - finished_days_ago * DAY
+    finished_at = (
+        None
+        if finished_days_ago is None
+        else datetime.fromtimestamp(time.time() - finished_days_ago * DAY, UTC)
+    )
     note = await Notification(
         title_th="แจ้งเตือน",
         body_th="เนื้อหา",
