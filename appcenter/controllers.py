@@ -2,103 +2,43 @@
 ``/api/v1/agencies/{code}/apps``) for the public catalogue.
 
 The rules live in :mod:`appcenter.service`; these controllers validate input and shape output.
-Public responses are cached in Redis (namespace ``apps``, invalidated by every change to a
-published listing) and carry an ETag (``If-None-Match`` gives 304).
+Every action on one listing has the same shape: the listing (``listing``, looked up from the
+path for the caller) goes to one service function with the caller and ``redis``. Public
+responses are cached in Redis (namespace ``apps``, invalidated by every change to a published
+listing) and carry an ETag (``If-None-Match`` gives 304).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
+from litestar.di import NamedDependency, Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from appcenter import service
-from appcenter.models import AppListing, ListingStatus, OwnerKind
+from appcenter.models import AppListing, ListingStatus
+from appcenter.schemas import AppCategoryOut, AppOut, ListingOut, Platform
 from appcenter.validation import ListingIn, ListingPatch
-from gnews.accounts.guards import BEARER, BEARER_OR_API_KEY, Principal, requires
+from gnews.accounts.guards import BEARER, BEARER_OR_API_KEY, Caller, requires
 from gnews.accounts.models import Role
-from gnews.agencies.models import Agency
-from gnews.core.clock import UtcDateTime
-from gnews.core.highlights import is_active
+from gnews.core.dependencies import RedisClient
 from gnews.core.http_cache import cached_json
-from gnews.core.pagination import Cursor, Limit, Page, check_limit, page_by_id, page_by_time
+from gnews.core.pagination import Cursor, Limit, Page, check_limit
 from gnews.core.rate_limit import READS, rate_limited
+from gnews.core.schemas import ReasonIn, UntilIn
 from gnews.geo.provinces import ProvinceQuery
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Platform = Literal["android", "ios", "web"]
+Listing = NamedDependency[AppListing]
+STAFF = [requires(Role.ADMIN, Role.EDITOR, api_keys=False)]
 
 
-class ListingOut(BaseModel):
-    """A listing as its developer, agency and the editors see it."""
-
-    id: str
-    slug: str
-    origin: str = Field(description='"api", or the name of the plugin that declares it')
-    owner_kind: OwnerKind
-    owner_id: str = Field(description="the developer's user id, or the agency's code")
-    agency: str
-    name_th: str
-    name_en: str | None
-    description_th: str
-    description_en: str | None
-    categories: list[str]
-    platforms: list[str]
-    android_package: str | None
-    google_play_url: str | None
-    ios_bundle_id: str | None
-    app_store_url: str | None
-    web_url: str | None
-    icon_url: str | None
-    screenshot_urls: list[str]
-    version: str | None
-    release_notes: str | None
-    privacy_policy_url: str | None
-    support_contact: str | None
-    tags: list[str]
-    provinces: list[str]
-    status: ListingStatus
-    status_reason: str | None = Field(description="why it was rejected or delisted")
-    declared: bool = Field(description="false once its plugin no longer declares it")
-    featured_until: UtcDateTime | None
-    submitted_at: UtcDateTime | None
-    reviewed_by: str | None
-    reviewed_at: UtcDateTime | None
-    published_at: UtcDateTime | None
-    created_at: UtcDateTime
-    updated_at: UtcDateTime
-
-    @classmethod
-    def of(cls, listing: AppListing) -> ListingOut:
-        """Convert a stored listing."""
-        fields = set(cls.model_fields) - {"id"}
-        return cls(id=str(listing.id), **listing.model_dump(include=fields))
-
-
-class ListingReasonIn(BaseModel):
-    """Why a listing is rejected or delisted (shown to its developer or agency)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    reason: Reason
-
-
-class ListingUntilIn(BaseModel):
-    """Until when (timezone-aware, in the future, at most 30 days ahead)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    until: AwareDatetime = Field(examples=["2026-12-01T00:00:00+07:00"])
-
-
-def _redis(request: Request) -> Any:
-    return request.app.state.redis
+async def provide_listing(listing_id: FromPath[str], principal: Caller) -> AppListing:
+    """Dependency ``listing``: the listing named by the path if the caller may see it; 404
+    otherwise (another developer's, another agency's)."""
+    return await service.listing_for(listing_id, principal)
 
 
 class ListingController(Controller):
@@ -108,32 +48,24 @@ class ListingController(Controller):
     tags = ["gac"]
     guards = [requires()]
     security = BEARER_OR_API_KEY
+    dependencies = {"listing": Provide(provide_listing)}
 
     @get("/", summary="List the listings the caller may see, newest first")
     async def list_listings(
         self,
-        principal: NamedDependency[Principal],
+        principal: Caller,
         status: FromQuery[ListingStatus | None] = None,
         agency: FromQuery[str | None] = None,
         cursor: Cursor = None,
         limit: Limit = None,
     ) -> Page[ListingOut]:
         """A developer sees their own listings, an agency its agency's, staff all of them."""
-        size = check_limit(limit)
-        criteria: dict[str, Any] = service.visible_criteria(principal)
-        if status is not None:
-            criteria["status"] = status.value
-        if agency is not None:
-            if criteria.get("agency", agency) != agency:
-                return Page(items=[])
-            criteria["agency"] = agency
-        listings, next_cursor = await page_by_id(
-            lambda after: AppListing.find({**criteria, **after}),
-            size,
-            descending=True,
-            cursor=cursor,
+        return Page.of(
+            ListingOut.from_document,
+            await service.list_listings(
+                principal, status=status, agency=agency, cursor=cursor, limit=limit
+            ),
         )
-        return Page(items=[ListingOut.of(x) for x in listings], next_cursor=next_cursor)
 
     @post(
         "/",
@@ -141,148 +73,123 @@ class ListingController(Controller):
         summary="Create a listing (a draft)",
     )
     async def create_listing(
-        self, data: JSONBody[ListingIn], principal: NamedDependency[Principal], request: Request
+        self, data: JSONBody[ListingIn], principal: Caller, redis: RedisClient
     ) -> ListingOut:
         """201 with the draft. A developer's listing is theirs; an agency creates listings for
         itself only (422 naming ``agency``); editors review rather than create (403). 422 naming
         each invalid field; 409 naming ``slug`` when it is taken."""
         values = data.model_dump(mode="json")
-        listing = await service.create_listing(values, principal, _redis(request))
-        return ListingOut.of(listing)
+        return ListingOut.from_document(await service.create_listing(values, principal, redis))
 
     @get("/{listing_id:str}", summary="One listing, with its review outcome")
-    async def get_listing(
-        self, listing_id: FromPath[str], principal: NamedDependency[Principal]
-    ) -> ListingOut:
+    async def get_listing(self, listing: Listing) -> ListingOut:
         """404 for a listing the caller may not see (another developer's, another agency's)."""
-        return ListingOut.of(await service.listing_for(listing_id, principal))
+        return ListingOut.from_document(listing)
 
     @patch("/{listing_id:str}", summary="Change a listing")
     async def update_listing(
         self,
-        listing_id: FromPath[str],
+        listing: Listing,
         data: JSONBody[ListingPatch],
-        principal: NamedDependency[Principal],
-        request: Request,
+        principal: Caller,
+        redis: RedisClient,
     ) -> ListingOut:
         """Only the fields sent change. 409 while in review (withdraw first) and, except for
         admins, for fields of a published listing other than descriptions, icon, screenshots,
         version, release notes, support contact and tags; 422 for a plugin's listing."""
-        listing = await service.listing_for(listing_id, principal)
-        changes = data.changes()
-        return ListingOut.of(
-            await service.update_listing(listing, changes, principal, _redis(request))
-        )
-
-    async def _transition(
-        self,
-        listing_id: str,
-        action: str,
-        principal: Principal,
-        request: Request,
-        reason: str | None = None,
-    ) -> ListingOut:
-        listing = await service.listing_for(listing_id, principal)
-        return ListingOut.of(
-            await service.transition(listing, action, principal, _redis(request), reason)
+        changes = data.model_dump(mode="json", exclude_unset=True)
+        return ListingOut.from_document(
+            await service.update_listing(listing, changes, principal, redis)
         )
 
     @post("/{listing_id:str}/submit", summary="Submit a listing for review", status_code=200)
-    async def submit(
-        self, listing_id: FromPath[str], principal: NamedDependency[Principal], request: Request
-    ) -> ListingOut:
+    async def submit(self, listing: Listing, principal: Caller, redis: RedisClient) -> ListingOut:
         """From draft, rejected or delisted to ``in_review`` (its developer, agency or an
         admin). 422 without a Thai description or any platform; 409 from another status."""
-        return await self._transition(listing_id, "submit", principal, request)
+        return ListingOut.from_document(
+            await service.transition(listing, "submit", principal, redis)
+        )
 
     @post("/{listing_id:str}/withdraw", summary="Take a listing back to draft", status_code=200)
-    async def withdraw(
-        self, listing_id: FromPath[str], principal: NamedDependency[Principal], request: Request
-    ) -> ListingOut:
+    async def withdraw(self, listing: Listing, principal: Caller, redis: RedisClient) -> ListingOut:
         """From ``in_review`` back to ``draft``, to edit it; 409 from another status."""
-        return await self._transition(listing_id, "withdraw", principal, request)
+        return ListingOut.from_document(
+            await service.transition(listing, "withdraw", principal, redis)
+        )
 
     @post(
         "/{listing_id:str}/approve",
-        guards=[requires(Role.ADMIN, Role.EDITOR, api_keys=False)],
+        guards=STAFF,
         summary="Publish a listing (editors)",
         status_code=200,
     )
-    async def approve(
-        self, listing_id: FromPath[str], principal: NamedDependency[Principal], request: Request
-    ) -> ListingOut:
+    async def approve(self, listing: Listing, principal: Caller, redis: RedisClient) -> ListingOut:
         """From ``in_review``; 409 otherwise, and when another published listing has the same
         Android package or iOS bundle id."""
-        return await self._transition(listing_id, "approve", principal, request)
+        return ListingOut.from_document(
+            await service.transition(listing, "approve", principal, redis)
+        )
 
     @post(
         "/{listing_id:str}/reject",
-        guards=[requires(Role.ADMIN, Role.EDITOR, api_keys=False)],
+        guards=STAFF,
         summary="Reject a listing, with the reason (editors)",
         status_code=200,
     )
     async def reject(
-        self,
-        listing_id: FromPath[str],
-        data: JSONBody[ListingReasonIn],
-        principal: NamedDependency[Principal],
-        request: Request,
+        self, listing: Listing, data: JSONBody[ReasonIn], principal: Caller, redis: RedisClient
     ) -> ListingOut:
         """From ``in_review``; the reason is shown to the developer or agency."""
-        return await self._transition(listing_id, "reject", principal, request, data.reason)
+        return ListingOut.from_document(
+            await service.transition(listing, "reject", principal, redis, data.reason)
+        )
 
     @post("/{listing_id:str}/delist", summary="Take a published listing down", status_code=200)
     async def delist(
-        self,
-        listing_id: FromPath[str],
-        data: JSONBody[ListingReasonIn],
-        principal: NamedDependency[Principal],
-        request: Request,
+        self, listing: Listing, data: JSONBody[ReasonIn], principal: Caller, redis: RedisClient
     ) -> ListingOut:
         """Editors, or the listing's own developer or agency; from ``published`` only."""
-        return await self._transition(listing_id, "delist", principal, request, data.reason)
+        return ListingOut.from_document(
+            await service.transition(listing, "delist", principal, redis, data.reason)
+        )
 
     @post(
         "/{listing_id:str}/relist",
-        guards=[requires(Role.ADMIN, Role.EDITOR, api_keys=False)],
+        guards=STAFF,
         summary="Publish a delisted listing again (editors)",
         status_code=200,
     )
-    async def relist(
-        self, listing_id: FromPath[str], principal: NamedDependency[Principal], request: Request
-    ) -> ListingOut:
+    async def relist(self, listing: Listing, principal: Caller, redis: RedisClient) -> ListingOut:
         """From ``delisted``; 409 for a listing its plugin no longer declares."""
-        return await self._transition(listing_id, "relist", principal, request)
+        return ListingOut.from_document(
+            await service.transition(listing, "relist", principal, redis)
+        )
 
     @post(
         "/{listing_id:str}/feature",
-        guards=[requires(Role.ADMIN, Role.EDITOR, api_keys=False)],
+        guards=STAFF,
         summary="Feature a published listing until a time (editors)",
         status_code=200,
     )
     async def feature(
-        self,
-        listing_id: FromPath[str],
-        data: JSONBody[ListingUntilIn],
-        principal: NamedDependency[Principal],
-        request: Request,
+        self, listing: Listing, data: JSONBody[UntilIn], principal: Caller, redis: RedisClient
     ) -> ListingOut:
         """``until`` at most 30 days ahead (422 otherwise); 409 for a listing not published."""
-        listing = await service.listing_for(listing_id, principal)
-        return ListingOut.of(await service.feature(listing, data.until, principal, _redis(request)))
+        return ListingOut.from_document(
+            await service.feature(listing, data.until, principal, redis)
+        )
 
     @delete(
         "/{listing_id:str}/feature",
-        guards=[requires(Role.ADMIN, Role.EDITOR, api_keys=False)],
+        guards=STAFF,
         summary="Stop featuring a listing (editors)",
         status_code=200,
     )
     async def unfeature(
-        self, listing_id: FromPath[str], principal: NamedDependency[Principal], request: Request
+        self, listing: Listing, principal: Caller, redis: RedisClient
     ) -> ListingOut:
         """Harmless when it is not featured."""
-        listing = await service.listing_for(listing_id, principal)
-        return ListingOut.of(await service.feature(listing, None, principal, _redis(request)))
+        return ListingOut.from_document(await service.feature(listing, None, principal, redis))
 
 
 class ReviewQueueController(Controller):
@@ -290,7 +197,7 @@ class ReviewQueueController(Controller):
 
     path = "/api/v1/gac/queue"
     tags = ["gac"]
-    guards = [requires(Role.ADMIN, Role.EDITOR, api_keys=False)]
+    guards = STAFF
     security = BEARER
 
     @get("/", summary="Listings waiting for review, first submitted first")
@@ -301,90 +208,17 @@ class ReviewQueueController(Controller):
         limit: Limit = None,
     ) -> Page[ListingOut]:
         """``in_review`` listings by ``submitted_at``, optionally of one agency."""
-        criteria: dict[str, Any] = {"status": ListingStatus.IN_REVIEW.value}
-        if agency is not None:
-            criteria["agency"] = agency
-        listings, next_cursor = await page_by_time(
-            AppListing,
-            criteria,
-            "submitted_at",
-            check_limit(limit),
-            descending=False,
-            cursor=cursor,
+        return Page.of(
+            ListingOut.from_document,
+            await service.review_queue(agency=agency, cursor=cursor, limit=limit),
         )
-        return Page(items=[ListingOut.of(x) for x in listings], next_cursor=next_cursor)
 
 
 # -- the public catalogue -------------------------------------------------------------------------
 
 
-class AgencyRef(BaseModel):
-    """The agency an app officially belongs to."""
-
-    code: str
-    name_th: str
-    name_en: str
-
-
-class AppOut(BaseModel):
-    """A published app as citizens see it."""
-
-    slug: str
-    name_th: str
-    name_en: str | None
-    description_th: str
-    description_en: str | None
-    agency: AgencyRef
-    categories: list[str]
-    platforms: list[str] = Field(description="android, ios, web: where the app is available")
-    android_package: str | None
-    google_play_url: str | None
-    ios_bundle_id: str | None
-    app_store_url: str | None
-    web_url: str | None
-    icon_url: str | None
-    screenshot_urls: list[str]
-    version: str | None
-    release_notes: str | None
-    privacy_policy_url: str | None
-    support_contact: str | None
-    tags: list[str]
-    provinces: list[str] = Field(description="target province codes; empty means national")
-    featured: bool
-    published_at: UtcDateTime
-    created_at: UtcDateTime
-    updated_at: UtcDateTime
-
-    @classmethod
-    def of(cls, listing: AppListing, agencies: dict[str, Agency]) -> AppOut:
-        """Convert a stored listing, naming its agency."""
-        agency = agencies.get(listing.agency)
-        ref = AgencyRef(
-            code=listing.agency,
-            name_th=agency.name_th if agency else listing.agency,
-            name_en=agency.name_en if agency else listing.agency,
-        )
-        fields = set(cls.model_fields) - {"agency", "featured"}
-        return cls(
-            agency=ref,
-            featured=is_active(listing.featured_until),
-            **listing.model_dump(include=fields),
-        )
-
-
-class AppCategoryOut(BaseModel):
-    """A category and how many published apps it has."""
-
-    code: str
-    name_th: str
-    name_en: str
-    count: int
-
-
-async def _app_page(criteria: dict[str, Any], limit: int, cursor: str | None) -> Page[AppOut]:
-    listings, next_cursor = await service.catalogue_page(criteria, limit, cursor)
-    agencies = await service.agencies_by_code(listing.agency for listing in listings)
-    return Page(items=[AppOut.of(x, agencies) for x in listings], next_cursor=next_cursor)
+def _app(listing_and_agency: service.AppWithAgency) -> AppOut:
+    return AppOut.of(*listing_and_agency)
 
 
 _PAGE_OF_APPS = {200: ResponseSpec(data_container=Page[AppOut], description="a page of apps")}
@@ -401,6 +235,7 @@ class CatalogueController(Controller):
     async def list_apps(
         self,
         request: Request,
+        redis: RedisClient,
         category: FromQuery[str | None] = None,
         agency: FromQuery[str | None] = None,
         platform: FromQuery[Platform | None] = None,
@@ -429,19 +264,18 @@ class CatalogueController(Controller):
             featured=featured,
             q=q,
         )
-        return await cached_json(
-            request,
-            _redis(request),
-            service.CACHE_NAMESPACE,
-            lambda: _app_page(criteria, size, cursor),
-        )
+
+        async def build() -> Page[AppOut]:
+            return Page.of(_app, await service.apps_page(criteria, size, cursor))
+
+        return await cached_json(request, redis, service.CACHE_NAMESPACE, build)
 
     @get(
         "/categories",
         summary="Categories with their numbers of published apps",
         responses={200: ResponseSpec(data_container=list[AppCategoryOut], description="all")},
     )
-    async def list_categories(self, request: Request) -> Response[bytes]:
+    async def list_categories(self, request: Request, redis: RedisClient) -> Response[bytes]:
         """Every category, in a fixed order, with Thai and English names. Cached; ETag / 304."""
 
         async def build() -> list[dict[str, Any]]:
@@ -450,21 +284,22 @@ class CatalogueController(Controller):
                 for code, th, en, count in await service.category_counts()
             ]
 
-        return await cached_json(request, _redis(request), service.CACHE_NAMESPACE, build)
+        return await cached_json(request, redis, service.CACHE_NAMESPACE, build)
 
     @get(
         "/{slug:str}",
         summary="One published app",
         responses={200: ResponseSpec(data_container=AppOut, description="the app")},
     )
-    async def get_app(self, slug: FromPath[str], request: Request) -> Response[bytes]:
+    async def get_app(
+        self, slug: FromPath[str], request: Request, redis: RedisClient
+    ) -> Response[bytes]:
         """404 for anything not published. Cached; ETag / 304."""
 
         async def build() -> AppOut:
-            listing = await service.published_listing_or_404(slug)
-            return AppOut.of(listing, await service.agencies_by_code([listing.agency]))
+            return _app(await service.published_app(slug))
 
-        return await cached_json(request, _redis(request), service.CACHE_NAMESPACE, build)
+        return await cached_json(request, redis, service.CACHE_NAMESPACE, build)
 
 
 class AgencyAppsController(Controller):
@@ -479,6 +314,7 @@ class AgencyAppsController(Controller):
         self,
         code: FromPath[str],
         request: Request,
+        redis: RedisClient,
         cursor: Cursor = None,
         limit: Limit = None,
     ) -> Response[bytes]:
@@ -486,8 +322,6 @@ class AgencyAppsController(Controller):
         size = check_limit(limit)
 
         async def build() -> Page[AppOut]:
-            if await Agency.find_one(Agency.code == code) is None:
-                raise NotFoundException(f"no agency {code!r}")
-            return await _app_page(service.catalogue_criteria(agency=code), size, cursor)
+            return Page.of(_app, await service.agency_apps_page(code, size, cursor))
 
-        return await cached_json(request, _redis(request), service.CACHE_NAMESPACE, build)
+        return await cached_json(request, redis, service.CACHE_NAMESPACE, build)

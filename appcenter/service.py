@@ -40,7 +40,6 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from litestar.exceptions import NotFoundException, PermissionDeniedException
 from pymongo.errors import DuplicateKeyError
 from redis.asyncio import Redis
 
@@ -55,15 +54,16 @@ from appcenter.models import (
 from appcenter.validation import CONTENT_FIELDS, check_complete, check_links
 from gnews.accounts.guards import Principal
 from gnews.accounts.models import Role
-from gnews.agencies.models import Agency, agency_exists
+from gnews.agencies.models import Agency
+from gnews.agencies.service import agency_by_code, check_active_agencies
 from gnews.audit import service as audit
 from gnews.audit.changes import change_audited
 from gnews.core.clock import utcnow
-from gnews.core.errors import ConflictError, FieldError
+from gnews.core.errors import ConflictError, FieldError, ForbiddenError
 from gnews.core.highlights import check_until
 from gnews.core.http_cache import invalidate
-from gnews.core.pagination import page_by_time
-from gnews.core.persistence import object_id
+from gnews.core.pagination import check_limit, page_by_id, page_by_time
+from gnews.core.persistence.lookup import get_or_not_found
 from gnews.geo.provinces import UnknownProvinceError, check_province_code
 from gnews.notifications import service as notifications
 from gnews.notifications.message import app_deep_link
@@ -146,21 +146,54 @@ def visible_criteria(principal: Principal) -> dict[str, Any]:
 async def listing_for(listing_id: str, principal: Principal) -> AppListing:
     """The listing with this id if ``principal`` may see it; 404 otherwise (also for a malformed
     id, another developer's listing and another agency's)."""
-    oid = object_id(listing_id)
-    listing = await AppListing.get(oid) if oid is not None else None
-    if listing is None or not may_see(principal, listing):
-        raise NotFoundException("no such listing")
-    return listing
+    return await get_or_not_found(
+        AppListing, listing_id, "no such listing", visible=lambda x: may_see(principal, x)
+    )
+
+
+async def list_listings(
+    principal: Principal,
+    *,
+    status: ListingStatus | None,
+    agency: str | None,
+    cursor: str | None,
+    limit: int | None,
+) -> tuple[list[AppListing], str | None]:
+    """One page of the listings ``principal`` may see (:func:`visible_criteria`), newest first,
+    optionally by status or agency."""
+    size = check_limit(limit)
+    criteria: dict[str, Any] = visible_criteria(principal)
+    if status is not None:
+        criteria["status"] = status.value
+    if agency is not None:
+        if criteria.get("agency", agency) != agency:
+            return [], None
+        criteria["agency"] = agency
+    return await page_by_id(
+        lambda after: AppListing.find({**criteria, **after}), size, descending=True, cursor=cursor
+    )
+
+
+async def review_queue(
+    *, agency: str | None, cursor: str | None, limit: int | None
+) -> tuple[list[AppListing], str | None]:
+    """One page of the listings in review, first submitted first, optionally of one agency."""
+    criteria: dict[str, Any] = {"status": ListingStatus.IN_REVIEW.value}
+    if agency is not None:
+        criteria["agency"] = agency
+    return await page_by_time(
+        AppListing, criteria, "submitted_at", check_limit(limit), descending=False, cursor=cursor
+    )
 
 
 def _require_manager(principal: Principal, listing: AppListing) -> None:
     if not may_manage(principal, listing):
-        raise PermissionDeniedException("only the listing's developer, agency or an admin may")
+        raise ForbiddenError("only the listing's developer, agency or an admin may")
 
 
 def _require_staff(principal: Principal) -> None:
     if not principal.is_staff:
-        raise PermissionDeniedException("requires role: admin, editor")
+        raise ForbiddenError("requires role: admin, editor")
 
 
 # -- values ---------------------------------------------------------------------------------------
@@ -176,12 +209,6 @@ def search_terms_of(values: Mapping[str, Any]) -> list[str]:
 def content_of(listing: AppListing) -> dict[str, Any]:
     """A listing's content fields, JSON-compatible."""
     return listing.model_dump(mode="json", include=set(CONTENT_FIELDS))
-
-
-async def check_agency(code: str) -> None:
-    """422 naming ``agency`` unless an active agency has this code."""
-    if not await agency_exists(code):
-        raise FieldError("agency", f"no active agency {code!r}")
 
 
 async def _check_slug_free(slug: str, listing: AppListing | None = None) -> None:
@@ -261,7 +288,7 @@ async def create_listing(
     agency = values["agency"]
     if principal.role is Role.AGENCY and not principal.acts_for(agency):
         raise FieldError("agency", "not your agency")
-    await check_agency(agency)
+    await check_active_agencies("agency", [agency])
     values = check_links(dict(values))
     await _check_slug_free(values["slug"])
     if principal.role is Role.DEVELOPER:
@@ -320,7 +347,7 @@ async def update_listing(
     if "agency" in changes and changes["agency"] != listing.agency:
         if principal.role is Role.AGENCY and not principal.acts_for(changes["agency"]):
             raise FieldError("agency", "not your agency")
-        await check_agency(changes["agency"])
+        await check_active_agencies("agency", [changes["agency"]])
     merged = check_links(_merge(listing, changes))
     updates = {key: merged[key] for key in (*CONTENT_FIELDS, "platforms")}
     updates["search_terms"] = search_terms_of(merged)
@@ -468,12 +495,37 @@ async def on_new_listing_published(listing: AppListing) -> None:
 # -- the public catalogue -------------------------------------------------------------------------
 
 
-async def published_listing_or_404(slug: str) -> AppListing:
-    """A published listing by slug, or 404: unpublished listings do not exist for the public."""
-    listing = await AppListing.find_one({"slug": slug, "status": ListingStatus.PUBLISHED.value})
-    if listing is None:
-        raise NotFoundException("no such app")
-    return listing
+AppWithAgency = tuple[AppListing, Agency | None]
+"""A published listing and the agency it belongs to (None when the agency is gone)."""
+
+
+async def published_app(slug: str) -> AppWithAgency:
+    """A published listing by slug with its agency; 404 for anything not published (unpublished
+    listings do not exist for the public)."""
+    listing = await get_or_not_found(
+        AppListing, {"slug": slug, "status": ListingStatus.PUBLISHED.value}, "no such app"
+    )
+    return listing, (await agencies_by_code([listing.agency])).get(listing.agency)
+
+
+async def apps_page(
+    criteria: Mapping[str, Any], limit: int, cursor: str | None
+) -> tuple[list[AppWithAgency], str | None]:
+    """One page of published listings matching ``criteria`` (:func:`catalogue_criteria`),
+    newest publication first, each with its agency."""
+    listings, next_cursor = await page_by_time(
+        AppListing, criteria, "published_at", limit, descending=True, cursor=cursor
+    )
+    agencies = await agencies_by_code(listing.agency for listing in listings)
+    return [(listing, agencies.get(listing.agency)) for listing in listings], next_cursor
+
+
+async def agency_apps_page(
+    code: str, limit: int, cursor: str | None
+) -> tuple[list[AppWithAgency], str | None]:
+    """One page of an agency's published listings, newest first; 404 for an unknown agency."""
+    await agency_by_code(code)
+    return await apps_page(catalogue_criteria(agency=code), limit, cursor)
 
 
 def catalogue_criteria(
@@ -532,15 +584,6 @@ def all_of(conditions: list[dict[str, Any]]) -> dict[str, Any]:
     ``search_terms``) but does inside ``$and``; MongoDB treats both forms alike.
     """
     return conditions[0] if len(conditions) == 1 else {"$and": conditions}
-
-
-async def catalogue_page(
-    criteria: Mapping[str, Any], limit: int, cursor: str | None
-) -> tuple[list[AppListing], str | None]:
-    """One page of published listings matching ``criteria``, newest publication first."""
-    return await page_by_time(
-        AppListing, criteria, "published_at", limit, descending=True, cursor=cursor
-    )
 
 
 async def agencies_by_code(codes: Iterable[str]) -> dict[str, Agency]:

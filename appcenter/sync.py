@@ -31,7 +31,7 @@ from redis.asyncio import Redis
 from appcenter import service
 from appcenter.models import API_ORIGIN, AppListing, ListingStatus, OwnerKind
 from appcenter.validation import CONTENT_FIELDS, ListingIn, check_complete, check_links
-from gnews.agencies.models import Agency
+from gnews.agencies.service import active_agency
 from gnews.audit import service as audit
 from gnews.core.clock import utcnow
 from gnews.core.errors import ConflictError, DomainError
@@ -101,7 +101,7 @@ async def sync_plugin_listings(
                 plugins.record_failure(result.plugin, _error(error), HOOK)
                 continue
             slug = values["slug"]
-            agency = await Agency.find_one(Agency.code == values["agency"], Agency.active == True)  # noqa: E712
+            agency = await active_agency(values["agency"])
             if agency is None:
                 plugins.record_failure(
                     result.plugin,

@@ -219,10 +219,6 @@ class ListingPatch(NoNullsPatch):
     tags: Tags | None = None
     provinces: Provinces | None = None
 
-    def changes(self) -> dict[str, Any]:
-        """The fields sent (JSON-compatible)."""
-        return self.model_dump(mode="json", exclude_unset=True)
-
 
 def google_play_url_of(package: str) -> str:
     """The canonical Google Play link of an Android package."""

@@ -35,6 +35,7 @@ from gnews.agencies.controllers import AgencyController
 from gnews.agencies.sync import sync_plugin_agencies
 from gnews.audit.controllers import AuditController
 from gnews.config import ConfigurationError, Settings, load_settings
+from gnews.core.dependencies import provide_redis
 from gnews.core.errors import (
     EXCEPTION_HANDLERS,
     MONGODB_DOWN,
@@ -182,6 +183,7 @@ def create_app(
             "plugins": Provide(lambda: plugins, use_cache=True, sync_to_thread=False),
             "principal": Provide(provide_principal),
             "maybe_principal": Provide(provide_optional_principal),
+            "redis": Provide(provide_redis, sync_to_thread=False),
         },
         before_request=before_request,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

@@ -8,17 +8,14 @@ and an empty Redis database. Tests that push get FCM and APNs emulators (``emula
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from litestar import Litestar
 from redis import Redis
 
 from gnews.accounts.models import Role, User
@@ -30,8 +27,7 @@ from gnews.core.persistence import mongo_client
 from gnews.dev.embedded import ServerProcess, start_mongodb, start_redis
 from gnews.dev.emulators.suite import PushEmulators, start_emulators
 from gnews.plugins import build_plugin_manager
-
-PASSWORD = "correct horse battery"
+from tests.support.api import PASSWORD, login, serve_app
 
 
 @dataclass(frozen=True)
@@ -95,36 +91,6 @@ async def emulators(push_credentials_dir: Path) -> AsyncIterator[PushEmulators]:
         await started.stop()
 
 
-@asynccontextmanager
-async def serve_app(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client for ``app`` on the test's own event loop, with start-up and shutdown run.
-
-    (pymongo's async client is bound to one event loop, so the app cannot run on a test
-    client's portal thread while the test reads the same database.)
-    """
-    started, stop = asyncio.Event(), asyncio.Event()
-
-    async def run_lifespan() -> None:
-        # Entered and exited in this one task: Litestar's lifespan holds an anyio task group.
-        async with app.lifespan():
-            started.set()
-            await stop.wait()
-
-    lifespan = asyncio.create_task(run_lifespan())
-    await asyncio.wait(
-        [lifespan, asyncio.create_task(started.wait())], return_when=asyncio.FIRST_COMPLETED
-    )
-    if lifespan.done():
-        lifespan.result()  # start-up failed: raise its error
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
-    finally:
-        stop.set()
-        await lifespan
-
-
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for an app bound to this test's database."""
@@ -155,15 +121,6 @@ def make_user(client: httpx.AsyncClient) -> MakeUser:
     return make
 
 
-async def login(client: httpx.AsyncClient, user: User) -> dict[str, str]:
-    """Headers with a bearer token for ``user`` (signed in through the API)."""
-    response = await client.post(
-        "/api/v1/auth/login", json={"email": user.email, "password": PASSWORD}
-    )
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
 @pytest.fixture
 def auth_headers(client: httpx.AsyncClient, make_user: MakeUser):
     """``await auth_headers("editor")``: a new account of that role, signed in."""
@@ -172,14 +129,3 @@ def auth_headers(client: httpx.AsyncClient, make_user: MakeUser):
         return await login(client, await make_user(role, agency=agency))
 
     return headers
-
-
-def assert_error(response, status: int, *, field: str | None = None) -> dict:
-    """The response is the one error shape with this status (and names ``field``)."""
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert error["status"] == status
-    assert error["code"] and error["message"] and error["request_id"]
-    if field is not None:
-        assert field in {f["field"] for f in error.get("fields", [])}, error
-    return error

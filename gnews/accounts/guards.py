@@ -19,6 +19,7 @@ from beanie import PydanticObjectId
 from bson.errors import InvalidId
 from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.spec import SecurityRequirement
@@ -71,6 +72,10 @@ class Principal:
             "email": self.email,
             "agency": self.agency,
         }
+
+
+Caller = NamedDependency[Principal]
+"""A handler parameter ``principal: Caller`` receives the authenticated caller."""
 
 
 def _unauthorized(message: str) -> NotAuthorizedException:

@@ -15,7 +15,8 @@ from beanie import SortDirection
 from gnews.accounts.guards import Principal
 from gnews.accounts.models import ApiKey, Role, User
 from gnews.accounts.security import hash_password, issue_token, new_api_key, verify_password
-from gnews.agencies.models import Agency, agency_exists
+from gnews.agencies.models import Agency
+from gnews.agencies.service import check_active_agencies
 from gnews.audit import service as audit
 from gnews.config import Settings
 from gnews.core.clock import utcnow
@@ -46,8 +47,7 @@ async def check_role_agency(role: Role, agency: str | None) -> str | None:
     if role is Role.AGENCY:
         if not agency:
             raise FieldError("agency", "required for role 'agency'")
-        if not await agency_exists(agency):
-            raise FieldError("agency", f"no active agency {agency!r}")
+        await check_active_agencies("agency", [agency])
         return agency
     if agency:
         raise FieldError(
@@ -230,9 +230,9 @@ async def create_api_key(agency: Agency, name: str, principal: Principal) -> tup
 
 async def revoke_api_key(agency: Agency, key_id: str, principal: Principal) -> ApiKey:
     """Revoke a key of ``agency`` at once; revoking twice is harmless."""
-    key = await get_or_not_found(ApiKey, key_id, "no such API key")
-    if key.agency != agency.code:
-        raise NotFoundError("no such API key")
+    key = await get_or_not_found(
+        ApiKey, key_id, "no such API key", visible=lambda k: k.agency == agency.code
+    )
     revoked = await find_one_and_update(
         ApiKey, {"_id": key.id, "revoked_at": None}, set={"revoked_at": utcnow()}
     )

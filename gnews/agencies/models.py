@@ -24,8 +24,3 @@ class Agency(Document):
 
     class Settings:
         name = "agencies"
-
-
-async def agency_exists(code: str) -> bool:
-    """True when an active agency has this code."""
-    return await Agency.find_one(Agency.code == code, Agency.active == True) is not None  # noqa: E712

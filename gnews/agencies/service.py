@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from gnews.accounts.guards import Principal
 from gnews.agencies.models import Agency
 from gnews.audit import service as audit
 from gnews.core.clock import utcnow
-from gnews.core.errors import ConflictError, NotFoundError
+from gnews.core.errors import ConflictError, FieldError, NotFoundError
 from gnews.core.pagination import check_limit, page_by_id
 from gnews.core.persistence import find_one_and_update
 from gnews.core.persistence.lookup import get_or_not_found
@@ -17,6 +18,24 @@ from gnews.core.persistence.lookup import get_or_not_found
 async def agency_by_code(code: str) -> Agency:
     """The agency with this code (active or not); :class:`NotFoundError` otherwise."""
     return await get_or_not_found(Agency, {"code": code}, f"no agency {code!r}")
+
+
+async def active_agency(code: str) -> Agency | None:
+    """The active agency with this code, or None."""
+    return await Agency.find_one({"code": code, "active": True})
+
+
+async def check_active_agencies(field: str, codes: Iterable[str]) -> None:
+    """:class:`FieldError` naming ``field`` unless every one of ``codes`` is an active agency
+    (the one check behind every field that names agencies)."""
+    wanted = list(dict.fromkeys(codes))
+    if not wanted:
+        return
+    criteria = {"code": wanted[0]} if len(wanted) == 1 else {"code": {"$in": wanted}}
+    known = {agency.code async for agency in Agency.find({**criteria, "active": True})}
+    unknown = [code for code in wanted if code not in known]
+    if unknown:
+        raise FieldError(field, f"no active agency {', '.join(map(repr, unknown))}")
 
 
 async def agency_managed_by(code: str, principal: Principal) -> Agency:

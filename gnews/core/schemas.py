@@ -1,10 +1,20 @@
-"""Bases shared by the API's input and output schemas."""
+"""Bases and small models shared by the API's input and output schemas."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
 class NoNullsPatch(BaseModel):
@@ -39,3 +49,20 @@ class DocumentOut(BaseModel):
         if "id" in fields and "id" not in values:
             copied["id"] = str(document.id)
         return cls(**copied, **values)
+
+
+class ReasonIn(BaseModel):
+    """Why a news item or an app listing is rejected, withdrawn or delisted (shown to its agency
+    or developer)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reason
+
+
+class UntilIn(BaseModel):
+    """Until when (timezone-aware, in the future, at most 30 days ahead)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    until: AwareDatetime = Field(examples=["2026-12-01T00:00:00+07:00"])

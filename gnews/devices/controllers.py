@@ -16,170 +16,25 @@ Registration spends the ``registrations`` budget of the client address, every ot
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from typing import Annotated
-
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import SecurityRequirement
 from litestar.params import FromQuery, JSONBody
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationInfo,
-    field_validator,
-)
 
-from gnews.core.clock import UtcDateTime
 from gnews.core.http_cache import encode, json_response
 from gnews.core.localisation import Language, choose_language
 from gnews.core.pagination import Cursor, Limit, check_limit
 from gnews.core.rate_limit import READS, REGISTRATIONS, rate_limited
-from gnews.core.schemas import NoNullsPatch
 from gnews.devices import service
-from gnews.devices.models import Device, Platform
-from gnews.geo.provinces import all_provinces, check_province_code
+from gnews.devices.dependencies import DEVICE_SECRET, provide_device
+from gnews.devices.models import Device
+from gnews.devices.schemas import DeviceIn, DeviceOut, DevicePatch, RegisteredDeviceOut
 from gnews.news import feed
-from gnews.news.categories import check_category
-from gnews.news.controllers import FeaturedFirst, SearchQuery, Since
+from gnews.news.schemas import FeaturedFirst, SearchQuery, Since
 from gnews.news.search import check_query
-from gnews.specs import AGENCY_CODE_PATTERN
 
-DEVICE_SECRET: list[SecurityRequirement] = [{"DeviceSecret": []}]
-"""OpenAPI security requirement of the routes a device calls with its secret."""
-
-AUTH_SCHEME = "device"
-MAX_CATEGORIES = 30
-MAX_AGENCIES = 100
 NO_STORE = CacheControlHeader(no_store=True)
-
-
-def _each(check: Callable[[str], str]) -> AfterValidator:
-    """A list validator: ``check`` (raising ValueError) on every item, naming the list field
-    and the item's index; duplicates dropped."""
-
-    def validate(values: list[str]) -> list[str]:
-        checked = []
-        for index, value in enumerate(values):
-            try:
-                checked.append(check(value))
-            except ValueError as error:
-                raise ValueError(f"item {index}: {error}") from None
-        return list(dict.fromkeys(checked))
-
-    return AfterValidator(validate)
-
-
-def _agency_code(value: str) -> str:
-    if not re.fullmatch(AGENCY_CODE_PATTERN, value):
-        raise ValueError(f"not an agency code: {value!r}")
-    return value
-
-
-Provinces = Annotated[
-    list[str],
-    Field(max_length=len(all_provinces()), description="ISO 3166-2:TH codes, e.g. TH-60"),
-    _each(check_province_code),
-]
-Categories = Annotated[
-    list[str],
-    Field(max_length=MAX_CATEGORIES, description="category codes (GET /api/v1/news/categories)"),
-    _each(check_category),
-]
-Agencies = Annotated[
-    list[str],
-    Field(max_length=MAX_AGENCIES, description="codes of active agencies"),
-    _each(_agency_code),
-]
-PushToken = Annotated[
-    str,
-    StringConstraints(max_length=4096),
-    Field(description="FCM registration token (android) or APNs device token in hex (ios)"),
-]
-AppVersion = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-
-
-class DeviceIn(BaseModel):
-    """An install of the app registering (or re-registering) its push token."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    platform: Platform
-    push_token: PushToken
-    provinces: Provinces = []
-    categories: Categories = []
-    agencies: Agencies = []
-    language: Language = "th"
-    app_version: AppVersion | None = None
-
-    @field_validator("push_token")
-    @classmethod
-    def _check_token(cls, value: str, info: ValidationInfo) -> str:
-        platform = info.data.get("platform")
-        if platform is None:  # the platform is invalid; that error is reported
-            return value
-        return service.check_push_token(platform, value)
-
-
-class DevicePatch(NoNullsPatch):
-    """Changes to a device; omitted fields stay as they are, ``null`` is refused."""
-
-    push_token: PushToken | None = None
-    provinces: Provinces | None = None
-    categories: Categories | None = None
-    agencies: Agencies | None = None
-    language: Language | None = None
-    app_version: AppVersion | None = None
-
-
-class DeviceOut(BaseModel):
-    """A device as its own app sees it (never its secret)."""
-
-    id: str
-    platform: Platform
-    push_token: str
-    provinces: list[str]
-    categories: list[str]
-    agencies: list[str]
-    language: Language
-    app_version: str | None
-    created_at: UtcDateTime
-    updated_at: UtcDateTime
-    last_seen_at: UtcDateTime
-
-    @classmethod
-    def of(cls, device: Device) -> DeviceOut:
-        """Convert a stored device."""
-        return cls(id=str(device.id), **device.model_dump(include=set(cls.model_fields) - {"id"}))
-
-
-class RegisteredDeviceOut(DeviceOut):
-    """A registered device and its secret, which is shown only in this response."""
-
-    secret: str = Field(description="send `Authorization: Device <secret>`; shown only once")
-
-
-async def provide_device(request: Request) -> Device:
-    """Dependency ``device``: the device of the path, authenticated by its secret (401 without
-    an ``Authorization: Device <secret>`` header, 404 for anything that does not match)."""
-    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != AUTH_SCHEME or not secret.strip():
-        raise NotAuthorizedException(
-            "send the device secret: Authorization: Device <secret>",
-            headers={"WWW-Authenticate": "Device"},
-        )
-    device = await service.authenticate(request.path_params["device_id"], secret.strip())
-    if device is None:
-        raise NotFoundException("no such device")
-    return device
-
 
 _DEVICE_FEED = {
     200: ResponseSpec(data_container=feed.NewsPage, description="a page of the device's news")
@@ -205,7 +60,7 @@ class DeviceController(Controller):
         the field for an unknown province, category or agency, a malformed token, too long a
         list."""
         device, secret = await service.register(data.model_dump(mode="json"))
-        return RegisteredDeviceOut(**DeviceOut.of(device).model_dump(), secret=secret)
+        return RegisteredDeviceOut.from_document(device, secret=secret)
 
     @get(
         "/{device_id:str}",
@@ -216,7 +71,7 @@ class DeviceController(Controller):
     )
     async def get_device(self, device: NamedDependency[Device]) -> DeviceOut:
         """401 without the device secret; 404 for a wrong one or an unknown device."""
-        return DeviceOut.of(device)
+        return DeviceOut.from_document(device)
 
     @patch(
         "/{device_id:str}",
@@ -231,7 +86,7 @@ class DeviceController(Controller):
         """Only the fields sent change (lists are replaced). A new push token must fit the
         device's platform (422) and not be another device's (409)."""
         changes = data.model_dump(mode="json", exclude_unset=True)
-        return DeviceOut.of(await service.update(device, changes))
+        return DeviceOut.from_document(await service.update(device, changes))
 
     @delete(
         "/{device_id:str}",

@@ -32,7 +32,7 @@ from typing import Any
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
-from gnews.agencies.models import Agency
+from gnews.agencies.service import check_active_agencies
 from gnews.core.clock import as_utc, utcnow
 from gnews.core.errors import ConflictError, FieldError
 from gnews.core.persistence import find_one_and_update, insert, object_id, update_one
@@ -70,20 +70,10 @@ def check_push_token(platform: str, token: str) -> str:
     return token
 
 
-async def check_agencies(codes: list[str]) -> None:
-    """422 naming ``agencies`` unless every code is an active agency."""
-    if not codes:
-        return
-    known = {agency.code async for agency in Agency.find({"code": {"$in": codes}, "active": True})}
-    unknown = [code for code in codes if code not in known]
-    if unknown:
-        raise FieldError("agencies", f"no active agency {', '.join(map(repr, unknown))}")
-
-
 async def register(values: dict[str, Any]) -> tuple[Device, str]:
     """Create the device of ``values["push_token"]``, or update the one that has it; returns the
     device and its new secret (shown once)."""
-    await check_agencies(values["agencies"])
+    await check_active_agencies("agencies", values["agencies"])
     secret, secret_hash = new_secret()
     now = utcnow()
     fields = {
@@ -174,7 +164,7 @@ async def update(device: Device, changes: dict[str, Any]) -> Device:
         if holder != me:
             raise ConflictError("push_token belongs to another device; register it instead")
     if "agencies" in changes:
-        await check_agencies(changes["agencies"])
+        await check_active_agencies("agencies", changes["agencies"])
     changed = {key: value for key, value in changes.items() if getattr(device, key) != value}
     if not changed:
         return device

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from litestar import Controller, get
 from litestar.datastructures import CacheControlHeader
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
-from pydantic import BaseModel
 
-from gnews.core.errors import FieldError
+from gnews.core.errors import FieldError, NotFoundError
 from gnews.geo.provinces import (
-    Province,
     UnknownRegionError,
     all_provinces,
     all_regions,
@@ -18,38 +15,9 @@ from gnews.geo.provinces import (
     get_province,
     provinces_in_region,
 )
+from gnews.geo.schemas import ProvinceOut, RegionOut
 
 CACHE_SECONDS = 86400  # reference data changes with a new release, not at run time
-
-
-class ProvinceOut(BaseModel):
-    """A province: ISO 3166-2:TH code, names, abbreviation and region."""
-
-    code: str
-    name_th: str
-    name_en: str
-    abbr_th: str
-    region: str
-
-    @classmethod
-    def of(cls, province: Province) -> ProvinceOut:
-        """Convert reference data."""
-        return cls(
-            code=province.code,
-            name_th=province.name_th,
-            name_en=province.name_en,
-            abbr_th=province.abbr_th,
-            region=province.region,
-        )
-
-
-class RegionOut(BaseModel):
-    """A region and the codes of its provinces."""
-
-    code: str
-    name_th: str
-    name_en: str
-    provinces: list[str]
 
 
 class ReferenceController(Controller):
@@ -63,20 +31,20 @@ class ReferenceController(Controller):
     async def list_provinces(self, region: FromQuery[str | None] = None) -> list[ProvinceOut]:
         """All 77 provinces by code, or those of one region (``?region=north``)."""
         if region is None:
-            return [ProvinceOut.of(p) for p in all_provinces()]
+            return [ProvinceOut.model_validate(p) for p in all_provinces()]
         try:
             region = check_region_code(region)
         except UnknownRegionError as error:
             raise FieldError("region", str(error)) from None
-        return [ProvinceOut.of(p) for p in provinces_in_region(region)]
+        return [ProvinceOut.model_validate(p) for p in provinces_in_region(region)]
 
     @get("/provinces/{code:str}", summary="One province")
     async def get_one_province(self, code: FromPath[str]) -> ProvinceOut:
         """The province with this ISO 3166-2:TH code (e.g. ``TH-60``)."""
         province = get_province(code)
         if province is None:
-            raise NotFoundException(f"unknown province code {code!r}")
-        return ProvinceOut.of(province)
+            raise NotFoundError(f"unknown province code {code!r}")
+        return ProvinceOut.model_validate(province)
 
     @get("/regions", summary="List regions")
     async def list_regions(self) -> list[RegionOut]:

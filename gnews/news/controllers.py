@@ -5,43 +5,57 @@ The rules live in :mod:`gnews.news.service`; these controllers validate input an
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import CacheControlHeader
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Example
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from redis.asyncio import Redis
+from litestar.params import FromPath, FromQuery, JSONBody
 
-from gnews.accounts.guards import BEARER, Principal, requires
+from gnews.accounts.guards import BEARER, Caller, requires
 from gnews.accounts.models import Role
+from gnews.core.dependencies import RedisClient
 from gnews.core.http_cache import cached_json
 from gnews.core.localisation import Language, choose_language
-from gnews.core.pagination import Cursor, Limit, Page, check_limit, page_by_key
+from gnews.core.pagination import Cursor, Limit, Page, check_limit
 from gnews.core.rate_limit import READS, rate_limited
+from gnews.core.schemas import ReasonIn, UntilIn
 from gnews.geo.provinces import ProvinceQuery
 from gnews.news import feed
 from gnews.news import service as editorial
 from gnews.news.categories import CATEGORIES
 from gnews.news.feed import NewsItemOut, NewsPage
 from gnews.news.models import ItemStatus, NewsItem
-from gnews.news.schemas import CategoryOut, ItemOut, ItemPatch, ReasonIn, UntilIn
-from gnews.news.search import MAX_QUERY_LENGTH, check_query
+from gnews.news.schemas import (
+    CategoryOut,
+    FeaturedFirst,
+    ItemOut,
+    ItemPatch,
+    SearchQuery,
+    Since,
+)
+from gnews.news.search import check_query
+
+Item = NamedDependency[NewsItem]
 
 
-def _redis(request: Request) -> Redis:
-    return request.app.state.redis
+async def provide_item(item_id: FromPath[str]) -> NewsItem:
+    """Dependency ``item``: the news item named by the path (any status), or 404."""
+    return await editorial.item_or_404(item_id)
 
 
 class EditorialController(Controller):
-    """Curation of ingested news by EGA staff."""
+    """Curation of ingested news by EGA staff.
+
+    Every action on one item has the same shape: the item (``item``, looked up from the path)
+    and the caller go to one function of :mod:`gnews.news.service`, which checks, stores,
+    audits and invalidates the public cache (``redis``).
+    """
 
     path = "/api/v1/editorial"
     tags = ["editorial"]
     guards = [requires(Role.ADMIN, Role.EDITOR, api_keys=False)]
     security = BEARER
+    dependencies = {"item": Provide(provide_item)}
 
     @get("/queue", summary="Items waiting for review, oldest first")
     async def queue(
@@ -52,15 +66,12 @@ class EditorialController(Controller):
         limit: Limit = None,
     ) -> Page[ItemOut]:
         """Pending items by ``fetched_at`` (oldest first), optionally of one agency or source."""
-        criteria: dict[str, Any] = {"status": ItemStatus.PENDING.value}
-        if agency is not None:
-            criteria["agency"] = agency
-        if source_id is not None:
-            criteria["source_id"] = source_id
-        items, next_cursor = await page_by_key(
-            NewsItem, criteria, "queue_key", check_limit(limit), descending=False, cursor=cursor
+        return Page.of(
+            ItemOut.from_document,
+            await editorial.review_queue(
+                agency=agency, source_id=source_id, cursor=cursor, limit=limit
+            ),
         )
-        return Page(items=[ItemOut.of(i) for i in items], next_cursor=next_cursor)
 
     @get("/items", summary="Items in any status, newest first")
     async def list_items(
@@ -71,159 +82,98 @@ class EditorialController(Controller):
         limit: Limit = None,
     ) -> Page[ItemOut]:
         """By ``published_at``, newest first."""
-        criteria: dict[str, Any] = {}
-        if status is not None:
-            criteria["status"] = status.value
-        if agency is not None:
-            criteria["agency"] = agency
-        items, next_cursor = await page_by_key(
-            NewsItem, criteria, "sort_key", check_limit(limit), descending=True, cursor=cursor
+        return Page.of(
+            ItemOut.from_document,
+            await editorial.list_items(status=status, agency=agency, cursor=cursor, limit=limit),
         )
-        return Page(items=[ItemOut.of(i) for i in items], next_cursor=next_cursor)
 
     @get("/items/{item_id:str}", summary="One item")
-    async def get_item(self, item_id: FromPath[str]) -> ItemOut:
+    async def get_item(self, item: Item) -> ItemOut:
         """Everything about the item, including how its provinces were found and what was
         edited."""
-        return ItemOut.of(await editorial.item_or_404(item_id))
+        return ItemOut.from_document(item)
 
     @patch("/items/{item_id:str}", summary="Edit an item")
     async def edit_item(
-        self,
-        item_id: FromPath[str],
-        data: JSONBody[ItemPatch],
-        principal: NamedDependency[Principal],
-        request: Request,
+        self, item: Item, data: JSONBody[ItemPatch], principal: Caller, redis: RedisClient
     ) -> ItemOut:
         """Title, summary, categories and provinces; edits survive re-polls of the feed."""
-        item = await editorial.item_or_404(item_id)
         changes = data.model_dump(exclude_unset=True)
-        return ItemOut.of(
-            await editorial.edit_item(item, changes, principal, redis=_redis(request))
+        return ItemOut.from_document(
+            await editorial.edit_item(item, changes, principal, redis=redis)
         )
 
     @post("/items/{item_id:str}/approve", summary="Publish an item", status_code=200)
-    async def approve(
-        self,
-        item_id: FromPath[str],
-        principal: NamedDependency[Principal],
-        request: Request,
-    ) -> ItemOut:
+    async def approve(self, item: Item, principal: Caller, redis: RedisClient) -> ItemOut:
         """From pending, rejected or withdrawn; 409 otherwise."""
-        item = await editorial.item_or_404(item_id)
-        return ItemOut.of(
-            await editorial.transition(item, "approve", principal, redis=_redis(request))
+        return ItemOut.from_document(
+            await editorial.transition(item, "approve", principal, redis=redis)
         )
 
     @post("/items/{item_id:str}/reject", summary="Reject an item", status_code=200)
     async def reject(
-        self,
-        item_id: FromPath[str],
-        data: JSONBody[ReasonIn],
-        principal: NamedDependency[Principal],
-        request: Request,
+        self, item: Item, data: JSONBody[ReasonIn], principal: Caller, redis: RedisClient
     ) -> ItemOut:
         """From pending or published; 409 otherwise."""
-        item = await editorial.item_or_404(item_id)
-        return ItemOut.of(
-            await editorial.transition(
-                item, "reject", principal, data.reason, redis=_redis(request)
-            )
+        return ItemOut.from_document(
+            await editorial.transition(item, "reject", principal, data.reason, redis=redis)
         )
 
     @post("/items/{item_id:str}/withdraw", summary="Withdraw a published item", status_code=200)
     async def withdraw(
-        self,
-        item_id: FromPath[str],
-        data: JSONBody[ReasonIn],
-        principal: NamedDependency[Principal],
-        request: Request,
+        self, item: Item, data: JSONBody[ReasonIn], principal: Caller, redis: RedisClient
     ) -> ItemOut:
         """From published only; 409 otherwise."""
-        item = await editorial.item_or_404(item_id)
-        return ItemOut.of(
-            await editorial.transition(
-                item, "withdraw", principal, data.reason, redis=_redis(request)
-            )
+        return ItemOut.from_document(
+            await editorial.transition(item, "withdraw", principal, data.reason, redis=redis)
         )
 
     @post("/items/{item_id:str}/feature", summary="Feature a published item", status_code=200)
     async def feature(
-        self,
-        item_id: FromPath[str],
-        data: JSONBody[UntilIn],
-        principal: NamedDependency[Principal],
-        request: Request,
+        self, item: Item, data: JSONBody[UntilIn], principal: Caller, redis: RedisClient
     ) -> ItemOut:
         """Until ``until``; 409 for an item that is not published."""
-        item = await editorial.item_or_404(item_id)
-        return ItemOut.of(
-            await editorial.highlight(item, "feature", data.until, principal, redis=_redis(request))
+        return ItemOut.from_document(
+            await editorial.highlight(item, "feature", data.until, principal, redis=redis)
         )
 
     @delete("/items/{item_id:str}/feature", summary="Stop featuring an item", status_code=200)
-    async def unfeature(
-        self,
-        item_id: FromPath[str],
-        principal: NamedDependency[Principal],
-        request: Request,
-    ) -> ItemOut:
+    async def unfeature(self, item: Item, principal: Caller, redis: RedisClient) -> ItemOut:
         """Harmless when it is not featured."""
-        item = await editorial.item_or_404(item_id)
-        return ItemOut.of(
-            await editorial.highlight(item, "feature", None, principal, redis=_redis(request))
+        return ItemOut.from_document(
+            await editorial.highlight(item, "feature", None, principal, redis=redis)
         )
 
     @post("/items/{item_id:str}/pin", summary="Pin a published item", status_code=200)
     async def pin(
-        self,
-        item_id: FromPath[str],
-        data: JSONBody[UntilIn],
-        principal: NamedDependency[Principal],
-        request: Request,
+        self, item: Item, data: JSONBody[UntilIn], principal: Caller, redis: RedisClient
     ) -> ItemOut:
         """Until ``until``; 409 for an item that is not published."""
-        item = await editorial.item_or_404(item_id)
-        return ItemOut.of(
-            await editorial.highlight(item, "pin", data.until, principal, redis=_redis(request))
+        return ItemOut.from_document(
+            await editorial.highlight(item, "pin", data.until, principal, redis=redis)
         )
 
     @delete("/items/{item_id:str}/pin", summary="Unpin an item", status_code=200)
-    async def unpin(
-        self, item_id: FromPath[str], principal: NamedDependency[Principal], request: Request
-    ) -> ItemOut:
+    async def unpin(self, item: Item, principal: Caller, redis: RedisClient) -> ItemOut:
         """Harmless when it is not pinned."""
-        item = await editorial.item_or_404(item_id)
-        return ItemOut.of(
-            await editorial.highlight(item, "pin", None, principal, redis=_redis(request))
+        return ItemOut.from_document(
+            await editorial.highlight(item, "pin", None, principal, redis=redis)
         )
 
     @post(
         "/items/{item_id:str}/breaking", summary="Mark a published item breaking", status_code=200
     )
-    async def mark_breaking(
-        self,
-        item_id: FromPath[str],
-        principal: NamedDependency[Principal],
-        request: Request,
-    ) -> ItemOut:
+    async def mark_breaking(self, item: Item, principal: Caller, redis: RedisClient) -> ItemOut:
         """409 for an item that is not published."""
-        item = await editorial.item_or_404(item_id)
-        return ItemOut.of(
-            await editorial.set_breaking(item, True, principal, redis=_redis(request))
+        return ItemOut.from_document(
+            await editorial.set_breaking(item, True, principal, redis=redis)
         )
 
     @delete("/items/{item_id:str}/breaking", summary="Unmark breaking", status_code=200)
-    async def unmark_breaking(
-        self,
-        item_id: FromPath[str],
-        principal: NamedDependency[Principal],
-        request: Request,
-    ) -> ItemOut:
+    async def unmark_breaking(self, item: Item, principal: Caller, redis: RedisClient) -> ItemOut:
         """Harmless when it is not breaking."""
-        item = await editorial.item_or_404(item_id)
-        return ItemOut.of(
-            await editorial.set_breaking(item, False, principal, redis=_redis(request))
+        return ItemOut.from_document(
+            await editorial.set_breaking(item, False, principal, redis=redis)
         )
 
 
@@ -231,30 +181,6 @@ class EditorialController(Controller):
 
 _NEWS_PAGE = {200: ResponseSpec(data_container=NewsPage, description="a page of news")}
 _NEWS_ITEM = {200: ResponseSpec(data_container=NewsItemOut, description="the item")}
-
-FeaturedFirst = Annotated[
-    bool,
-    QueryParameter(
-        description="first page only: pinned, then featured items before the rest (not with q)"
-    ),
-]
-Since = Annotated[
-    str | None,
-    QueryParameter(
-        description="only items published at or after this ISO 8601 time (with offset)",
-        schema_extra={"format": "date-time"},
-        examples=[Example(summary="เที่ยงคืนเวลาไทย", value="2026-11-25T00:00:00+07:00")],
-    ),
-]
-SearchQuery = Annotated[
-    str | None,
-    QueryParameter(
-        description="search (Thai or English, up to 200 characters): items with all the words "
-        "first, then those with fewer, newest first within each",
-        max_length=MAX_QUERY_LENGTH,
-        examples=[Example(summary="ค่าฝุ่น", value="ฝุ่น PM2.5 เชียงใหม่")],
-    ),
-]
 
 
 class NewsController(Controller):
@@ -272,6 +198,7 @@ class NewsController(Controller):
     async def list_news(
         self,
         request: Request,
+        redis: RedisClient,
         province: ProvinceQuery = None,
         agency: FromQuery[str | None] = None,
         category: FromQuery[str | None] = None,
@@ -298,7 +225,7 @@ class NewsController(Controller):
         language = choose_language(lang, request.headers.get("accept-language"))
         return await cached_json(
             request,
-            request.app.state.redis,
+            redis,
             feed.CACHE_NAMESPACE,
             lambda: feed.news_page(
                 criteria, size, cursor, language, q=search, featured_first=featured_first
@@ -319,15 +246,17 @@ class NewsController(Controller):
         return [CategoryOut(code=c.code, name_th=c.name_th, name_en=c.name_en) for c in CATEGORIES]
 
     @get("/{item_id:str}", summary="One published item", responses=_NEWS_ITEM)
-    async def get_news(self, item_id: FromPath[str], request: Request) -> Response[bytes]:
+    async def get_news(
+        self, item_id: FromPath[str], request: Request, redis: RedisClient
+    ) -> Response[bytes]:
         """404 for anything not published. Cached; ETag / 304."""
 
         async def build() -> NewsItemOut:
-            return NewsItemOut.of(await editorial.published_item_or_404(item_id))
+            return NewsItemOut.from_document(await editorial.published_item_or_404(item_id))
 
         return await cached_json(
             request,
-            request.app.state.redis,
+            redis,
             feed.CACHE_NAMESPACE,
             build,
             ttl=feed.CACHE_TTL_SECONDS,

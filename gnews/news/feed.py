@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 from beanie import PydanticObjectId, SortDirection
 from bson.errors import InvalidId
@@ -40,8 +40,15 @@ from gnews.core.clock import UtcDateTime, as_utc, utcnow
 from gnews.core.errors import FieldError
 from gnews.core.highlights import is_active
 from gnews.core.localisation import Language, pick
-from gnews.core.pagination import Page, decode_cursor, encode_cursor, page_by_key, time_key_bound
+from gnews.core.pagination import (
+    Page,
+    decode_cursor,
+    encode_cursor,
+    page_by_key,
+    time_key_bound,
+)
 from gnews.core.persistence.shapes import all_of
+from gnews.core.schemas import DocumentOut
 from gnews.geo.provinces import UnknownProvinceError, check_province_code, get_province
 from gnews.news import search
 from gnews.news import service as editorial
@@ -56,10 +63,8 @@ MAX_HIGHLIGHTS = 20
 # A cursor position before every item (newest first): a sort key above any real one.
 FROM_THE_TOP = "~"
 
-_COMPUTED = frozenset({"id", "source", "featured", "pinned"})
 
-
-class NewsItemOut(BaseModel):
+class NewsItemOut(DocumentOut):
     """A published news item."""
 
     id: str
@@ -80,14 +85,14 @@ class NewsItemOut(BaseModel):
     breaking: bool
 
     @classmethod
-    def of(cls, item: NewsItem) -> NewsItemOut:
-        """Convert a stored item."""
-        return cls(
-            id=str(item.id),
-            source=item.source_slug,
-            featured=is_active(item.featured_until),
-            pinned=is_active(item.pinned_until),
-            **item.model_dump(include=set(cls.model_fields) - _COMPUTED),
+    def from_document(cls, document: Any, **values: Any) -> Self:
+        """Convert a stored item (its highlights as whether they are active now)."""
+        return super().from_document(
+            document,
+            source=document.source_slug,
+            featured=is_active(document.featured_until),
+            pinned=is_active(document.pinned_until),
+            **values,
         )
 
 
@@ -298,7 +303,7 @@ async def news_page(
         criteria, limit, cursor, q=q, featured_first=featured_first
     )
     return NewsPage(
-        items=[NewsItemOut.of(item) for item in items],
+        items=[NewsItemOut.from_document(item) for item in items],
         next_cursor=next_cursor,
         lang=language,
         names=await names_of(items, language),

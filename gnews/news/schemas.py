@@ -4,19 +4,46 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from litestar.openapi.spec import Example
+from litestar.params import QueryParameter
+from pydantic import BaseModel, Field, StringConstraints
 
 from gnews.core.clock import UtcDateTime
-from gnews.core.schemas import NoNullsPatch
+from gnews.core.schemas import DocumentOut, NoNullsPatch
 from gnews.geo.provinces import ProvinceCode
-from gnews.news.models import ItemStatus, NewsItem, ProvinceTag
+from gnews.news.models import ItemStatus, ProvinceTag
+from gnews.news.search import MAX_QUERY_LENGTH
 
 Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 Categories = Annotated[list[Category], Field(max_length=20)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+# Query parameters of the public news and of a device's feed.
+FeaturedFirst = Annotated[
+    bool,
+    QueryParameter(
+        description="first page only: pinned, then featured items before the rest (not with q)"
+    ),
+]
+Since = Annotated[
+    str | None,
+    QueryParameter(
+        description="only items published at or after this ISO 8601 time (with offset)",
+        schema_extra={"format": "date-time"},
+        examples=[Example(summary="เที่ยงคืนเวลาไทย", value="2026-11-25T00:00:00+07:00")],
+    ),
+]
+SearchQuery = Annotated[
+    str | None,
+    QueryParameter(
+        description="search (Thai or English, up to 200 characters): items with all the words "
+        "first, then those with fewer, newest first within each",
+        max_length=MAX_QUERY_LENGTH,
+        examples=[Example(summary="ค่าฝุ่น", value="ฝุ่น PM2.5 เชียงใหม่")],
+    ),
+]
 
 
-class ItemOut(BaseModel):
+class ItemOut(DocumentOut):
     """A news item as editors see it (everything but its search terms)."""
 
     id: str
@@ -49,27 +76,6 @@ class ItemOut(BaseModel):
     fetched_at: UtcDateTime
     created_at: UtcDateTime
     updated_at: UtcDateTime
-
-    @classmethod
-    def of(cls, item: NewsItem) -> ItemOut:
-        """Convert a stored item."""
-        return cls(id=str(item.id), **item.model_dump(include=set(cls.model_fields) - {"id"}))
-
-
-class ReasonIn(BaseModel):
-    """Why an item is rejected or withdrawn (shown to the agency)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    reason: Reason
-
-
-class UntilIn(BaseModel):
-    """Until when (timezone-aware, in the future, at most 30 days ahead)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    until: AwareDatetime = Field(examples=["2026-12-01T00:00:00+07:00"])
 
 
 class ItemPatch(NoNullsPatch):

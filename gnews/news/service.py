@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from beanie import Document
-from litestar.exceptions import NotFoundException
 from redis.asyncio import Redis
 
 from gnews.accounts.guards import Principal
@@ -23,7 +22,8 @@ from gnews.core.clock import utcnow
 from gnews.core.errors import ConflictError
 from gnews.core.highlights import check_until
 from gnews.core.http_cache import invalidate
-from gnews.core.persistence import object_id
+from gnews.core.pagination import check_limit, page_by_key
+from gnews.core.persistence.lookup import get_or_not_found
 from gnews.news.models import ItemStatus, NewsItem, ProvinceTag, reach_of
 from gnews.news.tagging import item_text
 from gnews.thai.text import index_terms
@@ -38,19 +38,46 @@ CACHE_NAMESPACE = "news"
 
 async def item_or_404(item_id: str) -> NewsItem:
     """The news item with this id, or 404 (also for a malformed id)."""
-    oid = object_id(item_id)
-    item = await NewsItem.get(oid) if oid is not None else None
-    if item is None:
-        raise NotFoundException("no such news item")
-    return item
+    return await get_or_not_found(NewsItem, item_id, "no such news item")
 
 
 async def published_item_or_404(item_id: str) -> NewsItem:
     """A published news item, or 404: unpublished items do not exist for the public."""
-    item = await item_or_404(item_id)
-    if item.status is not ItemStatus.PUBLISHED:
-        raise NotFoundException("no such news item")
-    return item
+    return await get_or_not_found(
+        NewsItem,
+        item_id,
+        "no such news item",
+        visible=lambda item: item.status is ItemStatus.PUBLISHED,
+    )
+
+
+async def review_queue(
+    *, agency: str | None, source_id: str | None, cursor: str | None, limit: int | None
+) -> tuple[list[NewsItem], str | None]:
+    """One page of pending items by ``fetched_at`` (oldest first), optionally of one agency or
+    source."""
+    criteria: dict[str, Any] = {"status": ItemStatus.PENDING.value}
+    if agency is not None:
+        criteria["agency"] = agency
+    if source_id is not None:
+        criteria["source_id"] = source_id
+    return await page_by_key(
+        NewsItem, criteria, "queue_key", check_limit(limit), descending=False, cursor=cursor
+    )
+
+
+async def list_items(
+    *, status: ItemStatus | None, agency: str | None, cursor: str | None, limit: int | None
+) -> tuple[list[NewsItem], str | None]:
+    """One page of items in any status (or ``status``), newest ``published_at`` first."""
+    criteria: dict[str, Any] = {}
+    if status is not None:
+        criteria["status"] = status.value
+    if agency is not None:
+        criteria["agency"] = agency
+    return await page_by_key(
+        NewsItem, criteria, "sort_key", check_limit(limit), descending=True, cursor=cursor
+    )
 
 
 # -- news items: search terms -------------------------------------------------------------------

@@ -20,24 +20,24 @@ at most that one open.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from litestar.exceptions import NotFoundException, PermissionDeniedException
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from gnews.accounts.guards import Principal
+from gnews.agencies.service import check_active_agencies
 from gnews.audit import service as audit
 from gnews.core.clock import utcnow
-from gnews.core.errors import ConflictError, FieldError
+from gnews.core.errors import ConflictError, FieldError, ForbiddenError, NotFoundError
 from gnews.core.pagination import page_by_id, page_by_key
 from gnews.core.persistence import find_one_and_update, object_id, update_one
+from gnews.core.persistence.lookup import get_or_not_found
 from gnews.core.persistence.shapes import count_by
 from gnews.devices.models import Device
-from gnews.devices.service import check_agencies
 from gnews.jobs import FANOUT, enqueue, fanout_job_id
 from gnews.news.models import ItemStatus, NewsItem
 from gnews.notifications import lifecycle
@@ -86,9 +86,11 @@ async def _with_notifications(
 async def record_open(device_id: str, notification_id: str) -> bool:
     """Record that the device opened the notification; True when this call counted it (the
     first open). 404 when the notification is not in the device's inbox."""
-    entry = await InboxEntry.find_one({"device_id": device_id, "notification_id": notification_id})
-    if entry is None:
-        raise NotFoundException("no such notification in this device's inbox")
+    entry = await get_or_not_found(
+        InboxEntry,
+        {"device_id": device_id, "notification_id": notification_id},
+        "no such notification in this device's inbox",
+    )
     first = await update_one(
         InboxEntry, {"_id": entry.id, "opens": 0}, inc={"opens": 1}, set={"opened_at": utcnow()}
     )
@@ -101,20 +103,12 @@ async def record_open(device_id: str, notification_id: str) -> bool:
 # -- notifications as staff send them -------------------------------------------------------------
 
 
-async def _check_agencies(codes: list[str]) -> None:
-    """422 naming ``audience.agencies`` unless every code is an active agency."""
-    try:
-        await check_agencies(codes)
-    except FieldError as error:
-        raise FieldError("audience.agencies", error.fields["agencies"]) from None
-
-
 async def _news_item_for(item_id: str, principal: Principal) -> NewsItem:
     """The published news item a notification links to; see the module docstring for who."""
     oid = object_id(item_id)
     item = await NewsItem.get(oid) if oid is not None else None
     if not principal.is_staff and (item is None or not principal.acts_for(item.agency)):
-        raise NotFoundException("no such news item")
+        raise NotFoundError("no such news item")
     if item is None:
         raise FieldError("news_item_id", "no such news item")
     if item.status is not ItemStatus.PUBLISHED:
@@ -204,11 +198,11 @@ async def create_notification(
     at = time.time()
     news_item_id = values.get("news_item_id")
     if not principal.is_staff and not news_item_id:
-        raise PermissionDeniedException(
+        raise ForbiddenError(
             "agency users may only send notifications about their agency's news items"
         )
     audience = Audience.model_validate(values["audience"])
-    await _check_agencies(audience.agencies)
+    await check_active_agencies("audience.agencies", audience.agencies)
     item = await _news_item_for(news_item_id, principal) if news_item_id else None
     draft = bool(values.get("draft"))
     if draft:
@@ -322,7 +316,7 @@ async def update_draft(
     changes = {key: fields[key] for key in CONTENT_FIELDS}
     if "audience" in values:
         audience = Audience.model_validate(values["audience"])
-        await _check_agencies(audience.agencies)
+        await check_active_agencies("audience.agencies", audience.agencies)
         changes["audience"] = audience.model_dump()
     updated = await _replace_draft(notification, changes)
     await audit.record(
@@ -391,10 +385,9 @@ async def notify_news_item(
     """A notification about a breaking news item, in one call: its title and summary, its
     provinces as the audience (everyone for national news) unless ``values`` say otherwise.
     409 unless the item is published and marked breaking."""
-    oid = object_id(item_id)
-    item = await NewsItem.get(oid) if oid is not None else None
-    if item is None or not (principal.is_staff or principal.acts_for(item.agency)):
-        raise NotFoundException("no such news item")
+    item = await get_or_not_found(
+        NewsItem, item_id, "no such news item", visible=_visible_to(principal)
+    )
     if item.status is not ItemStatus.PUBLISHED or not item.breaking:
         raise ConflictError("only a published news item marked breaking can be notified this way")
     audience = values.get("audience") or (
@@ -416,7 +409,7 @@ async def notify_news_item(
 
 async def preview(audience: Audience) -> dict[str, Any]:
     """How many active devices the audience reaches now, by platform (the fan-out's filter)."""
-    await _check_agencies(audience.agencies)
+    await check_active_agencies("audience.agencies", audience.agencies)
     query = device_filter(audience)
     collection = Device.get_pymongo_collection()
     query.pop("platform", None)  # counted by platform below
@@ -426,11 +419,14 @@ async def preview(audience: Audience) -> dict[str, Any]:
 
 async def notification_for(notification_id: str, principal: Principal) -> Notification:
     """The notification if ``principal`` may see it; 404 otherwise (also when malformed)."""
-    oid = object_id(notification_id)
-    notification = await Notification.get(oid) if oid is not None else None
-    if notification is None or not (principal.is_staff or principal.acts_for(notification.agency)):
-        raise NotFoundException("no such notification")
-    return notification
+    return await get_or_not_found(
+        Notification, notification_id, "no such notification", visible=_visible_to(principal)
+    )
+
+
+def _visible_to(principal: Principal) -> Callable[[Notification | NewsItem], bool]:
+    """Staff see every notification and news item here, an agency's users their agency's."""
+    return lambda record: principal.is_staff or principal.acts_for(record.agency)
 
 
 async def list_notifications(

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
 
 from gnews.core.clock import UtcDateTime
 from gnews.core.localisation import Language
-from gnews.core.schemas import NoNullsPatch
+from gnews.core.schemas import DocumentOut, NoNullsPatch
 from gnews.geo.provinces import ProvinceCode
 from gnews.news.schemas import Categories
-from gnews.sources.models import Source
 from gnews.specs import AGENCY_CODE_PATTERN, SLUG_PATTERN
 
 PollInterval = Annotated[int, Field(ge=5, le=24 * 60)]
+Provinces = Annotated[list[ProvinceCode], AfterValidator(lambda codes: list(dict.fromkeys(codes)))]
+"""Province codes, duplicates dropped."""
 SourceName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
@@ -28,7 +29,7 @@ class SourceIn(BaseModel):
     name: SourceName = Field(examples=["ข่าวประชาสัมพันธ์ สพร."])
     feed_url: AnyHttpUrl = Field(examples=["https://www.dga.or.th/feed/"])
     language: Language = "th"
-    provinces: list[ProvinceCode] = Field(
+    provinces: Provinces = Field(
         default_factory=list, description="default provinces of its items; empty means national"
     )
     categories: Categories = Field(default_factory=list)
@@ -43,14 +44,14 @@ class SourcePatch(NoNullsPatch):
     name: SourceName | None = None
     feed_url: AnyHttpUrl | None = None
     language: Language | None = None
-    provinces: list[ProvinceCode] | None = None
+    provinces: Provinces | None = None
     categories: Categories | None = None
     poll_interval_minutes: PollInterval | None = None
     trusted: bool | None = None
     enabled: bool | None = None
 
 
-class SourceOut(BaseModel):
+class SourceOut(DocumentOut):
     """A source with the health of its polling."""
 
     id: str
@@ -76,8 +77,3 @@ class SourceOut(BaseModel):
     item_count: int
     created_at: UtcDateTime
     updated_at: UtcDateTime
-
-    @classmethod
-    def of(cls, source: Source) -> SourceOut:
-        """Convert a stored source."""
-        return cls(id=str(source.id), **source.model_dump(include=set(cls.model_fields) - {"id"}))

@@ -11,30 +11,62 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from arq.connections import ArqRedis
 
 from gnews.accounts.guards import Principal
-from gnews.agencies.models import agency_exists
+from gnews.agencies.service import check_active_agencies
 from gnews.audit import service as audit
 from gnews.core.clock import as_utc, utcnow
-from gnews.core.errors import ConflictError, FieldError
-from gnews.core.persistence import find_one_and_update, object_id
+from gnews.core.errors import ConflictError, FieldError, ForbiddenError
+from gnews.core.pagination import check_limit, page_by_id
+from gnews.core.persistence import find_one_and_update
+from gnews.core.persistence.lookup import get_or_not_found
+from gnews.jobs import enqueue_poll
 from gnews.sources.models import API_ORIGIN, Source
 
 
 async def source_for(source_id: str, principal: Principal) -> Source:
     """The source with this id if ``principal`` may see it; 404 otherwise (also for a malformed
     id and for another agency's source, whose existence stays private)."""
-    oid = object_id(source_id)
-    source = await Source.get(oid) if oid is not None else None
-    if source is None or not may_manage(principal, source.agency):
-        raise NotFoundException("no such source")
-    return source
+    return await get_or_not_found(
+        Source, source_id, "no such source", visible=lambda s: may_manage(principal, s.agency)
+    )
 
 
 def may_manage(principal: Principal, agency: str) -> bool:
     """Staff manage every agency's sources; an agency's principals only their own."""
     return principal.is_staff or principal.acts_for(agency)
+
+
+async def list_sources(
+    principal: Principal,
+    *,
+    agency: str | None,
+    enabled: bool | None,
+    cursor: str | None,
+    limit: int | None,
+) -> tuple[list[Source], str | None]:
+    """One page of the sources ``principal`` may see (an agency: its own), in order of
+    creation, optionally of one agency or by ``enabled``."""
+    size = check_limit(limit)
+    criteria: dict[str, Any] = {}
+    if agency is not None:
+        criteria["agency"] = agency
+    if enabled is not None:
+        criteria["enabled"] = enabled
+    if not principal.is_staff:
+        if agency is not None and agency != principal.agency:
+            return [], None
+        criteria["agency"] = principal.agency
+    return await page_by_id(lambda after: Source.find({**criteria, **after}), size, cursor=cursor)
+
+
+async def request_poll(source: Source, redis: ArqRedis) -> bool:
+    """Queue a poll of ``source`` now (the one poll job id of the source, shared with the
+    scheduled polls); False when one is already queued or running. 409 when disabled."""
+    if not source.enabled:
+        raise ConflictError(f"source {source.slug!r} is disabled; enable it first")
+    return await enqueue_poll(redis, str(source.id)) is not None
 
 
 PLUGIN_MUTABLE_FIELDS = frozenset({"enabled", "trusted"})
@@ -45,10 +77,9 @@ async def create_source(values: dict[str, Any], principal: Principal) -> Source:
     agency = values["agency"]
     if not principal.is_staff and not principal.acts_for(agency):
         raise FieldError("agency", "not your agency")
-    if not await agency_exists(agency):
-        raise FieldError("agency", f"no active agency {agency!r}")
+    await check_active_agencies("agency", [agency])
     if values.get("trusted") and not principal.is_staff:
-        raise PermissionDeniedException("only EGA staff may mark a source trusted")
+        raise ForbiddenError("only EGA staff may mark a source trusted")
     if await Source.find_one({"origin": API_ORIGIN, "slug": values["slug"]}):
         raise ConflictError(f"source {values['slug']!r} already exists")
     source = await Source(origin=API_ORIGIN, **values).insert()
@@ -71,7 +102,7 @@ async def update_source(source: Source, changes: dict[str, Any], principal: Prin
             message = f"declared by plugin {source.origin}; change it in the plugin"
             raise FieldError.many(dict.fromkeys(owned, message))
     if "trusted" in changes and changes["trusted"] != source.trusted and not principal.is_staff:
-        raise PermissionDeniedException("only EGA staff may change whether a source is trusted")
+        raise ForbiddenError("only EGA staff may change whether a source is trusted")
     if changes.get("enabled") and not source.enabled and not source.declared:
         raise ConflictError(
             f"source {source.slug!r} is no longer declared by plugin {source.origin}; "

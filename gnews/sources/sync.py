@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import structlog
 from pymongo.errors import DuplicateKeyError
 
-from gnews.agencies.models import agency_exists
+from gnews.agencies.service import active_agency
 from gnews.core.clock import utcnow
 from gnews.core.persistence import update_one
 from gnews.plugins import PluginManager
@@ -51,7 +51,7 @@ async def sync_plugin_sources(plugins: PluginManager) -> SourceSyncReport:
     raised = plugins.failed_plugins(since=failures_before)
     declared: set[tuple[str, str]] = set()
     for plugin, spec in collected:
-        if not await agency_exists(spec.agency):
+        if await active_agency(spec.agency) is None:
             plugins.record_failure(
                 plugin,
                 ValueError(f"source {spec.slug!r}: unknown agency {spec.agency!r}"),

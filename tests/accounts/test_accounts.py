@@ -7,7 +7,7 @@ from beanie import PydanticObjectId
 
 from gnews.accounts.models import User
 from gnews.accounts.security import issue_token
-from tests.conftest import PASSWORD, assert_error, login
+from tests.support.api import PASSWORD, assert_error, login
 
 
 async def test_login_returns_expiring_bearer_token_and_me_shows_the_user(client, make_user):

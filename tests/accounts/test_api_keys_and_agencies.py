@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gnews.accounts.models import ApiKey
 from gnews.agencies.models import Agency
-from tests.conftest import assert_error
+from tests.support.api import assert_error
 
 
 async def test_agencies_are_public_and_admin_managed(client, auth_headers):

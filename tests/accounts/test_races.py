@@ -8,7 +8,7 @@ import asyncio
 from gnews.accounts import guards
 from gnews.accounts import service as accounts
 from gnews.accounts.models import ApiKey, User
-from tests.conftest import PASSWORD, assert_error
+from tests.support.api import PASSWORD, assert_error
 from tests.support.interleave import PauseBeforeWrite
 
 

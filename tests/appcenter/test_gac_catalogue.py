@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from appcenter.models import AppListing, ListingStatus
 from gnews.core.persistence import update_one
-from tests.conftest import assert_error
+from tests.support.api import assert_error
 from tests.support.gac import LISTINGS, NOW, create, make_agency, make_published
 
 

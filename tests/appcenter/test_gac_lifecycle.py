@@ -8,7 +8,7 @@ from datetime import timedelta
 from appcenter.models import AppListing, ListingStatus
 from gnews.audit.models import AuditEntry
 from gnews.notifications.models import Notification
-from tests.conftest import assert_error, login
+from tests.support.api import assert_error, login
 from tests.support.gac import BODY, LISTINGS, NOW, create, make_agency
 
 

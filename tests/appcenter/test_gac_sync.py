@@ -15,8 +15,8 @@ from gnews.audit.models import AuditEntry
 from gnews.hookspecs import AppListingSpec
 from gnews.notifications.models import Notification, NotificationStatus
 from gnews.plugins import build_plugin_manager
-from tests.conftest import assert_error, login, serve_app
 from tests.plugins.samples import gac_listings
+from tests.support.api import assert_error, login, serve_app
 from tests.support.gac import LISTINGS, create, make_agency
 
 SAMPLES = "tests.plugins.samples"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from appcenter.validation import app_store_id, package_in_google_play_url
-from tests.conftest import assert_error
+from tests.support.api import assert_error
 from tests.support.gac import BODY, LISTINGS, create, make_agency
 
 PLAY = "https://play.google.com/store/apps/details?id="

@@ -16,8 +16,8 @@ from gnews.news.models import ItemStatus, NewsItem
 from gnews.notifications.models import InboxEntry, Notification, NotificationStatus
 from gnews.sources.models import Source
 from gnews.thai.text import index_terms
-from tests.conftest import PASSWORD
-from tests.devices.test_devices import fcm_token
+from tests.support.api import PASSWORD
+from tests.support.push import fcm_token
 
 AGENCY = "tmd"
 NEWS_TITLES = (

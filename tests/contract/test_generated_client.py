@@ -21,7 +21,7 @@ import pytest
 
 from tests.contract.live import LiveAPI, live_settings, serve_live
 from tests.contract.seed import NEWS_TITLES, Seeded, deliver, seed_database
-from tests.devices.test_devices import fcm_token
+from tests.support.push import fcm_token
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "gnews_api_client"

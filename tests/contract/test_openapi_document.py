@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import assert_error
+from tests.support.api import assert_error
 
 ERROR_REF = "#/components/schemas/ErrorBody"
 METHODS = ("get", "post", "put", "patch", "delete")

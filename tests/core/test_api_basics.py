@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from gnews.specs import NewsSourceSpec
-from tests.conftest import assert_error
+from tests.support.api import assert_error
 
 
 async def test_provinces_lists_all_77_with_nakhon_sawan(client):

@@ -8,7 +8,7 @@ import sys
 
 from gnews.app import create_app
 from gnews.plugins import build_plugin_manager
-from tests.conftest import serve_app
+from tests.support.api import serve_app
 
 LOG_SCRIPT = """
 import asyncio, logging

@@ -24,8 +24,8 @@ from gnews.dev.emulators.suite import PushEmulators
 from gnews.jobs import FEEDS_QUEUE, PUSH_QUEUE
 from gnews.notifications.models import NotificationStatus
 from gnews.sources.models import Source
-from tests.conftest import assert_error, serve_app
 from tests.support import FIXTURES
+from tests.support.api import assert_error, serve_app
 from tests.support.worker import running_worker as running_queue_worker
 from tests.workers.fanout.conftest import (
     add_devices,

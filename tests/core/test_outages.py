@@ -9,7 +9,7 @@ import pytest
 from gnews.app import create_app
 from gnews.dev.embedded import free_port, start_mongodb, start_redis
 from gnews.plugins import build_plugin_manager
-from tests.conftest import assert_error, serve_app
+from tests.support.api import assert_error, serve_app
 
 RECOVERY_SECONDS = 30
 

@@ -31,10 +31,10 @@ from gnews.news.models import NewsItem
 from gnews.notifications.models import Notification
 from gnews.plugins import build_plugin_manager
 from gnews.sources.models import Source
-from tests.conftest import assert_error
-from tests.devices.test_devices import device_auth, register
 from tests.news.test_editorial import make_item
 from tests.news.test_editorial import make_source as make_news_source
+from tests.support.api import assert_error
+from tests.support.devices import device_auth, register
 from tests.support.gac import create as create_listing
 from tests.support.gac import make_agency
 

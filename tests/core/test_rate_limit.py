@@ -13,8 +13,9 @@ from gnews.config import ConfigurationError, load_settings
 from gnews.core.rate_limit import WINDOW_SECONDS, bucket_of, client_address
 from gnews.dev.embedded import free_port
 from gnews.plugins import build_plugin_manager
-from tests.conftest import assert_error, serve_app
-from tests.devices.test_devices import device_auth, fcm_token
+from tests.support.api import assert_error, serve_app
+from tests.support.devices import device_auth
+from tests.support.push import fcm_token
 
 
 def app_with(settings, **limits):

@@ -9,28 +9,9 @@ import pytest
 
 from gnews.agencies.models import Agency
 from gnews.devices.models import Device
-from tests.conftest import assert_error
-
-
-def fcm_token(n: int = 0) -> str:
-    """An FCM-shaped registration token (about 160 characters)."""
-    return f"d{n:05d}Xy-_z:APA91b" + "Qw3_e-R" * 20
-
-
-def apns_token(n: int = 0) -> str:
-    """An APNs device token: 64 hex digits."""
-    return f"{n:064x}"
-
-
-def device_auth(secret: str) -> dict[str, str]:
-    return {"Authorization": f"Device {secret}"}
-
-
-async def register(client, **values) -> dict:
-    body = {"platform": "android", "push_token": fcm_token(), **values}
-    response = await client.post("/api/v1/devices", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
+from tests.support.api import assert_error
+from tests.support.devices import device_auth, register
+from tests.support.push import apns_token, fcm_token
 
 
 async def test_register_and_read_own_device(client):

@@ -7,8 +7,9 @@ from beanie import PydanticObjectId
 
 from gnews.core.persistence import object_id
 from gnews.devices.models import Device, PushToken
-from tests.conftest import assert_error
-from tests.devices.test_devices import device_auth, fcm_token, register
+from tests.support.api import assert_error
+from tests.support.devices import device_auth, register
+from tests.support.push import fcm_token
 
 
 async def test_registration_claims_the_token_for_its_device(client):

@@ -12,7 +12,7 @@ from gnews.audit.models import AuditEntry
 from gnews.news.models import ItemStatus, NewsItem, ProvinceTag
 from gnews.sources.models import Source
 from gnews.thai.text import index_terms, query_terms
-from tests.conftest import assert_error, login
+from tests.support.api import assert_error, login
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

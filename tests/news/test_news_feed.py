@@ -10,9 +10,9 @@ from gnews.agencies.models import Agency
 from gnews.dev.emulators.feeds import FeedServer
 from gnews.news.models import ItemStatus, NewsItem
 from gnews.plugins import build_plugin_manager
-from tests.conftest import assert_error
-from tests.devices.test_devices import device_auth, register
-from tests.news.test_news_read import make_source, publish
+from tests.support.api import assert_error
+from tests.support.devices import device_auth, register
+from tests.support.news import make_source, publish
 from workers.feeds.fetch import make_feed_client
 from workers.jobs.ingest import poll
 

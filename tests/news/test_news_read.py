@@ -2,35 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
-from gnews.news.models import ItemStatus, NewsItem
-from gnews.sources.models import Source
-from tests.conftest import assert_error
-
-NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-async def make_source(slug: str = "dopa-news", agency: str = "dopa") -> Source:
-    return await Source(
-        slug=slug, agency=agency, name=slug, feed_url=f"https://{agency}.example/feed"
-    ).insert()
-
-
-async def publish(source: Source, title: str, minutes_ago: float = 60, **overrides) -> NewsItem:
-    values = {
-        "source_id": str(source.id),
-        "source_slug": source.slug,
-        "agency": source.agency,
-        "key": uuid.uuid4().hex,
-        "title": title,
-        "published_at": NOW - timedelta(minutes=minutes_ago),
-        "content_hash": uuid.uuid4().hex,
-        "status": ItemStatus.PUBLISHED,
-        **overrides,
-    }
-    return await NewsItem(**values).insert()
+from tests.support.api import assert_error
+from tests.support.news import make_source, publish
 
 
 async def titles(client, **params) -> list[str]:

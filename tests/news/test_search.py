@@ -6,8 +6,8 @@ import pytest
 
 from gnews.news.search import CANDIDATES, is_word
 from gnews.thai.text import index_terms, query_terms
-from tests.conftest import assert_error
-from tests.news.test_news_read import make_source, publish
+from tests.support.api import assert_error
+from tests.support.news import make_source, publish
 
 
 async def item(source, title: str, minutes_ago: float, summary: str = "", **overrides):

@@ -6,8 +6,9 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from gnews.notifications.models import InboxEntry, Notification, NotificationStatus
-from tests.conftest import assert_error
-from tests.devices.test_devices import device_auth, fcm_token, register
+from tests.support.api import assert_error
+from tests.support.devices import device_auth, register
+from tests.support.push import fcm_token
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

@@ -10,8 +10,8 @@ import sys
 from gnews.agencies.models import Agency
 from gnews.app import create_app
 from gnews.plugins import DEFAULT_PLUGINS, build_plugin_manager
-from tests.conftest import serve_app
 from tests.plugins.samples import good
+from tests.support.api import serve_app
 
 SAMPLES = "tests.plugins.samples"
 

@@ -11,7 +11,7 @@ from gnews.agencies.models import Agency
 from gnews.audit.models import AuditEntry
 from gnews.jobs import FEEDS_QUEUE, PUSH_QUEUE, poll_job_id
 from gnews.sources.models import Source
-from tests.conftest import assert_error
+from tests.support.api import assert_error
 
 BODY = {
     "slug": "dopa-news",

@@ -14,12 +14,12 @@ FAST = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05, max_retry_af
 attempts at once; the fan-out worker defers the batch)."""
 
 
-def fcm_token(n: int) -> str:
+def fcm_token(n: int = 0) -> str:
     """An FCM-shaped registration token, unique per ``n``."""
     return f"f{n:07d}Xy-_z:APA91b" + "Qw3_e-R" * 20
 
 
-def apns_token(n: int) -> str:
+def apns_token(n: int = 0) -> str:
     """An APNs device token (64 hex digits), unique per ``n``."""
     return f"{n + 1:064x}"
 

@@ -12,10 +12,11 @@ from redis.asyncio import Redis
 from gnews.audit.models import AuditEntry
 from gnews.jobs import PUSH_QUEUE, fanout_job_id
 from gnews.notifications.models import Notification, NotificationStatus
-from tests.conftest import assert_error
+from tests.support.api import assert_error
 from tests.support.gac import BODY, LISTINGS, create, make_agency
+from tests.support.news import news_item
+from tests.support.notifications import note
 from tests.workers.fanout.conftest import add_devices, received, running_worker, settled
-from tests.workers.fanout.test_notifications_api import news_item, note
 
 NOTIFICATIONS = "/api/v1/notifications"
 

@@ -24,7 +24,8 @@ from gnews.notifications.models import (
     PushBatch,
 )
 from gnews.plugins import build_plugin_manager
-from tests.conftest import serve_app
+from tests.support.api import serve_app
+from tests.support.notifications import note
 from tests.workers.fanout.conftest import (
     BUNDLED_PLUGINS,
     add_devices,
@@ -33,7 +34,6 @@ from tests.workers.fanout.conftest import (
     running_worker,
     settled,
 )
-from tests.workers.fanout.test_notifications_api import note
 
 
 def worker_env(settings: Settings, emulators: PushEmulators, data_dir: Path) -> dict[str, str]:

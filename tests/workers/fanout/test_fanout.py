@@ -25,7 +25,9 @@ from gnews.notifications.models import (
     NotificationStatus,
     PushBatch,
 )
-from tests.devices.test_devices import device_auth
+from tests.support.devices import device_auth
+from tests.support.news import news_item
+from tests.support.notifications import note
 from tests.support.push import apns_token, fcm_token
 from tests.workers.fanout.conftest import (
     TEST_BATCH_SIZE,
@@ -36,7 +38,6 @@ from tests.workers.fanout.conftest import (
     running_worker,
     settled,
 )
-from tests.workers.fanout.test_notifications_api import news_item, note
 from workers.jobs.fanout import Fanout, Stopped
 
 PROVINCES = [["TH-60"], ["TH-61"], ["TH-10"], ["TH-50"], ["TH-57", "TH-60"], ["TH-90"], []]

@@ -16,42 +16,12 @@ from gnews.jobs import PUSH_QUEUE, fanout_job_id
 from gnews.news.models import ItemStatus, NewsItem
 from gnews.notifications.audience import device_filter
 from gnews.notifications.models import Audience, Notification, NotificationStatus
-from tests.conftest import assert_error
+from tests.support.api import assert_error
+from tests.support.news import news_item
+from tests.support.notifications import note
 from tests.workers.fanout.conftest import add_devices
 
 NOW = datetime.now(UTC)
-
-
-def note(**changes) -> dict:
-    """A valid notification body."""
-    return {
-        "title_th": "ประกาศจังหวัดนครสวรรค์",
-        "body_th": "น้ำท่วมถนนสายหลัก โปรดหลีกเลี่ยง",
-        "audience": {"provinces": ["TH-60"]},
-        **changes,
-    }
-
-
-async def news_item(agency: str = "ega", **changes) -> NewsItem:
-    """A published news item (breaking unless told otherwise)."""
-    if not await Agency.find_one({"code": agency}):
-        await Agency(code=agency, name_th=agency, name_en=agency).insert()
-    values = {
-        "source_id": "0" * 24,
-        "source_slug": "feed",
-        "agency": agency,
-        "key": f"k-{random.random()}",
-        "title": "น้ำท่วมนครสวรรค์",
-        "summary": "ระดับน้ำเจ้าพระยาสูงขึ้น  โปรดขนของขึ้นที่สูง",
-        "published_at": NOW,
-        "content_hash": "h",
-        "status": ItemStatus.PUBLISHED,
-        "breaking": True,
-        "provinces": ["TH-60"],
-        "image_url": "https://www.prd.go.th/flood.jpg",
-        **changes,
-    }
-    return await NewsItem(**values).insert()
 
 
 async def test_create_stores_the_notification_and_enqueues_its_fanout(

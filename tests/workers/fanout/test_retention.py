@@ -18,7 +18,7 @@ from gnews.notifications.models import (
     NotificationStatus,
     PushBatch,
 )
-from tests.devices.test_devices import device_auth, register
+from tests.support.devices import device_auth, register
 from workers.jobs import retention
 from workers.jobs.retention import delete_old_push_data, retention_job
 from workers.settings import worker_settings
