@@ -1,0 +1,1 @@
+"""Tests of the API contract: OpenAPI document, schemathesis, generated clients."""
