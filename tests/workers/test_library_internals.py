@@ -24,6 +24,7 @@ from hpack import NeverIndexedHeaderTuple
 from hpack.table import HeaderTable
 
 from gnews.config import Settings
+from gnews.jobs import PUSH_QUEUE
 from workers.push.http.http2 import (
     Http2Pool,
     _ClientProtocol,
@@ -132,7 +133,7 @@ def test_arq_worker_polls_through_the_private_iteration_we_override() -> None:
 
 def test_arq_worker_reads_the_in_progress_timeout_we_set() -> None:
     settings = Settings(mongodb_uri="mongodb://127.0.0.1:9", redis_url="redis://127.0.0.1:9/0")
-    worker = ResilientWorker(**{**worker_settings(settings), "handle_signals": False})
+    worker = ResilientWorker(**{**worker_settings(settings, PUSH_QUEUE), "handle_signals": False})
     assert worker.in_progress_timeout_s == worker.job_timeout_s + 10
     # arq computes it in __init__ (from the longest job timeout) and reads it when it starts a job.
     assert "self.in_progress_timeout_s =" in inspect.getsource(Worker.__init__)
