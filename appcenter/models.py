@@ -79,7 +79,7 @@ class AppListing(Document):
 
     class Settings:
         name = "apps"
-        # MongoDB's indexes; nx-27017 gets a variant (gnews.core.persistence.indexes).
+        # MongoDB's indexes (the embedded server's variant: gnews.core.persistence.indexes).
         indexes = [
             IndexModel([("slug", ASCENDING)], unique=True),
             # the catalogue, newest publication first: all, by category, province or term

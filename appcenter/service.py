@@ -64,6 +64,7 @@ from gnews.core.highlights import check_until
 from gnews.core.http_cache import invalidate
 from gnews.core.pagination import check_limit, page_by_id, page_by_time
 from gnews.core.persistence.lookup import get_or_not_found
+from gnews.core.persistence.shapes import all_of
 from gnews.geo.provinces import UnknownProvinceError, check_province_code
 from gnews.notifications import service as notifications
 from gnews.notifications.message import app_deep_link
@@ -169,9 +170,7 @@ async def list_listings(
         if criteria.get("agency", agency) != agency:
             return [], None
         criteria["agency"] = agency
-    return await page_by_id(
-        lambda after: AppListing.find({**criteria, **after}), size, descending=True, cursor=cursor
-    )
+    return await page_by_id(AppListing, criteria, size, descending=True, cursor=cursor)
 
 
 async def review_queue(
@@ -576,20 +575,10 @@ def catalogue_criteria(
     return all_of(conditions)
 
 
-def all_of(conditions: list[dict[str, Any]]) -> dict[str, Any]:
-    """A filter matching every one of ``conditions``.
-
-    Always ``$and`` for two or more: nx-27017 (the embedded server) never matches a top-level
-    equality or ``$all`` on a field with a multikey index (``categories``, ``provinces``,
-    ``search_terms``) but does inside ``$and``; MongoDB treats both forms alike.
-    """
-    return conditions[0] if len(conditions) == 1 else {"$and": conditions}
-
-
 async def agencies_by_code(codes: Iterable[str]) -> dict[str, Agency]:
     """The agencies with these codes, by code."""
     wanted = sorted(set(codes))
-    if not wanted:  # nx-27017 rejects {"$in": []}
+    if not wanted:
         return {}
     agencies = await Agency.find({"code": {"$in": wanted}}).to_list()
     return {agency.code: agency for agency in agencies}

@@ -5,7 +5,8 @@ about a sixth national; a tenth waiting for review) and M devices, written in bu
 documents shaped like the models (derived fields included, as ingestion and registration write
 them). Then, through a real `gnews serve` process (HTTP, uncached: the response cache is emptied
 before each request), prints p50/p99 of each read shape next to the by-id lookup and the cached
-answer of the news list measured in the same run; the ingest duplicate check (the real
+answer of the news list measured in the same run (and the audit log's pages, the largest staff
+list, over 50,000 entries); the ingest duplicate check (the real
 ``store_entries`` with a feed's 30 newest entries, all known); the notification preview for four
 audiences; the time from creating a notification to everyone to its first delivery (a `gnews
 worker` process and the FCM/APNs emulators); and the embedded server's peak RSS.
@@ -71,6 +72,8 @@ AGENCIES = 25
 SOURCES = 100
 NOTIFICATIONS = 60  # in the inbox of the measured devices
 INBOX_DEVICES = 300
+AUDIT_ENTRIES = 50_000  # the staff lists' largest collection
+AUDIT_ACTIONS = ("news.approve", "news.reject", "source.update", "api_key.revoke", "user.update")
 DEVICE_SECRET = "bench-device-secret"
 LIST_TARGET_MS = 50.0
 
@@ -430,6 +433,22 @@ async def run(items: int, devices: int, runs: int) -> None:
         for start in range(0, len(inbox), CHUNK):
             await database["inbox_entries"].insert_many(inbox[start : start + CHUNK])
         print(f"seeded {len(inbox):,} inbox entries", flush=True)
+        for start in range(0, AUDIT_ENTRIES, CHUNK):
+            await database["audit_log"].insert_many(
+                [
+                    {
+                        "at": seeder.now - timedelta(minutes=AUDIT_ENTRIES - n),
+                        "actor": {"id": f"user-{n % 40}", "email": f"editor{n % 40}@ega.or.th"},
+                        "action": AUDIT_ACTIONS[n % len(AUDIT_ACTIONS)],
+                        "target_type": "news_item",
+                        "target_id": str(ObjectId()),
+                        "before": {"status": "pending"},
+                        "after": {"status": "published"},
+                    }
+                    for n in range(start, min(AUDIT_ENTRIES, start + CHUNK))
+                ]
+            )
+        print(f"seeded {AUDIT_ENTRIES:,} audit-log entries", flush=True)
         started = time.perf_counter()
         await init_documents(client, db_name, document_models())
         print(f"built the indexes in {time.perf_counter() - started:.0f} s", flush=True)
@@ -497,6 +516,8 @@ async def run(items: int, devices: int, runs: int) -> None:
             page2 = await get("/api/v1/news/", cursor=page1["next_cursor"])
             inbox1 = await get(f"/api/v1/devices/{device_id}/notifications/", device_auth)
             queue1 = await get("/api/v1/editorial/queue", staff)
+            audit1 = await get("/api/v1/audit/", staff)
+            approvals1 = await get("/api/v1/audit/", staff, action="news.approve")
 
             timer = Timer(redis, runs)
             print(f"\nuncached p50/p99 over {runs} requests each (HTTP, through `gnews serve`):")
@@ -520,6 +541,15 @@ async def run(items: int, devices: int, runs: int) -> None:
                     f"/api/v1/devices/{device_id}/notifications/",
                     device_auth,
                     cursor=inbox1["next_cursor"],
+                ),
+                "audit log page 2": lambda: get(
+                    "/api/v1/audit/", staff, cursor=audit1["next_cursor"]
+                ),
+                "audit log, one action, page 2": lambda: get(
+                    "/api/v1/audit/",
+                    staff,
+                    action="news.approve",
+                    cursor=approvals1["next_cursor"],
                 ),
             }
             list_results = {name: await timer.measure(name, call) for name, call in lists.items()}
@@ -688,9 +718,8 @@ async def run(items: int, devices: int, runs: int) -> None:
     )
     print(f"{'store_entries, 30 known entries':34} {poll:8.1f}")
     for name, (p50, p99) in previews.items():
-        print(
-            f"{name:34} {p50:8.1f} {p99:8.1f}{'':9}  ≤ 500 ms: {'ok' if p50 <= 500 else 'MISSED'}"
-        )
+        verdict = ("ok" if p50 <= 500 else "MISSED") if devices <= 100_000 else "(for 100k)"
+        print(f"{name:34} {p50:8.1f} {p99:8.1f}{'':9}  ≤ 500 ms: {verdict}")
     limit = 2.0 if devices <= 100_000 else 5.0
     print(
         f"{'fan-out, first delivery (s)':34} {first:8.2f}{'':18}  ≤ {limit:.0f} s: "

@@ -16,7 +16,7 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 from redis.asyncio import Redis
@@ -63,6 +63,8 @@ from gnews.notifications.controllers import (
 from gnews.plugins import PluginManager, build_plugin_manager
 from gnews.sources.controllers import SourceController
 from gnews.sources.sync import sync_plugin_sources
+from gnews.web import static_files, template_config
+from gnews.web.rendering import static
 
 
 def route_handlers() -> list[ControllerRouterHandler]:
@@ -89,7 +91,7 @@ def route_handlers() -> list[ControllerRouterHandler]:
         ],
         opt={NEEDS_DATABASE: True},
     )
-    return [HealthController, ReferenceController, metrics_endpoint, needs_database]
+    return [HealthController, ReferenceController, metrics_endpoint, static_files(), needs_database]
 
 
 async def refuse_until_database_ready(request: Request) -> None:
@@ -201,7 +203,18 @@ def create_app(
                 '`{"error": {"status", "code", "message", "fields"?, "request_id"}}`.'
             ),
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            # Swagger UI from this package's files (gnews/web/static/vendor): no CDN.
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    js_url=static("vendor/swagger-ui/swagger-ui-bundle.js"),
+                    css_url=static("vendor/swagger-ui/swagger-ui.css"),
+                    standalone_preset_js_url=static(
+                        "vendor/swagger-ui/swagger-ui-standalone-preset.js"
+                    ),
+                    path=["/", "/swagger"],
+                    favicon=f"<link rel='icon' href='{static('favicon.svg')}'>",
+                )
+            ],
             components=Components(
                 security_schemes={
                     "BearerToken": SecurityScheme(
@@ -220,6 +233,7 @@ def create_app(
             ),
         ),
         plugins=[ContractPlugin()],
+        template_config=template_config(),
         state=State({"settings": settings, "plugins": plugins, "queues": tuple(QUEUES.values())}),
         logging_config=None,  # ours (gnews.core.logs) is configured above, not Litestar's
         debug=False,

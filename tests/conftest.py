@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -28,6 +29,7 @@ from gnews.dev.embedded import ServerProcess, start_mongodb, start_redis
 from gnews.dev.emulators.suite import PushEmulators, start_emulators
 from gnews.plugins import build_plugin_manager
 from tests.support.api import PASSWORD, login, serve_app
+from tests.support.browser import CHROMIUM, NO_CHROMIUM, chromium_available, serve_live
 
 
 @dataclass(frozen=True)
@@ -129,3 +131,54 @@ def auth_headers(client: httpx.AsyncClient, make_user: MakeUser):
         return await login(client, await make_user(role, agency=agency))
 
     return headers
+
+
+# -- browser tests (tests/support/browser.py) -------------------------------------------------
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say at the top of every run whether the browser tests run."""
+    if chromium_available():
+        return f"browser tests: Chromium at {CHROMIUM}"
+    return NO_CHROMIUM
+
+
+@pytest.fixture
+async def live_app(settings: Settings) -> AsyncIterator[str]:
+    """The application (this test's database, no installed plugins) on a real loopback port;
+    its base URL. For the browser."""
+    plugins = build_plugin_manager(entry_points=False)
+    app = create_app(settings, plugins=plugins, setup_logging=False)
+    async with serve_live(app) as url:
+        yield url
+    cleanup = mongo_client(settings.mongodb_uri or "")
+    await cleanup.drop_database(settings.mongodb_db)
+    await cleanup.close()
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Any]:
+    """Debian's Chromium, headless, for the whole session; skips without it."""
+    if not chromium_available():
+        pytest.skip(NO_CHROMIUM)
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox"]
+        )
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+@pytest.fixture
+async def page(browser: Any) -> AsyncIterator[Any]:
+    """A fresh browser context (no cookies) in Thai, in Bangkok time, and its page."""
+    context = await browser.new_context(locale="th-TH", timezone_id="Asia/Bangkok")
+    context.set_default_timeout(15_000)
+    try:
+        yield await context.new_page()
+    finally:
+        await context.close()

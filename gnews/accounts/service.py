@@ -141,9 +141,7 @@ async def list_users(
 ) -> tuple[list[User], str | None]:
     """One page of accounts in order of creation, optionally by role or agency."""
     criteria = {k: v for k, v in (("role", role), ("agency", agency)) if v is not None}
-    return await page_by_id(
-        lambda after: User.find({**criteria, **after}), check_limit(limit), cursor=cursor
-    )
+    return await page_by_id(User, criteria, check_limit(limit), cursor=cursor)
 
 
 async def create_account(values: dict[str, Any], principal: Principal) -> User:

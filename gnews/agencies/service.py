@@ -53,9 +53,7 @@ async def list_agencies(
 ) -> tuple[list[Agency], str | None]:
     """One page of agencies in order of creation: active ones, or all."""
     criteria: dict[str, Any] = {} if include_inactive else {"active": True}
-    return await page_by_id(
-        lambda after: Agency.find({**criteria, **after}), check_limit(limit), cursor=cursor
-    )
+    return await page_by_id(Agency, criteria, check_limit(limit), cursor=cursor)
 
 
 async def create_agency(values: dict[str, Any], principal: Principal) -> Agency:

@@ -25,8 +25,8 @@ class AuditEntry(Document):
 
     class Settings:
         name = "audit_log"
-        # MongoDB's indexes, newest (_id) first by target, action or actor; nx-27017 gets a
-        # variant without _id (gnews.core.persistence.indexes).
+        # MongoDB's indexes, newest (_id) first by target, action or actor (the embedded
+        # server's variant: gnews.core.persistence.indexes).
         indexes = [
             IndexModel([("target_type", 1), ("target_id", 1), ("_id", DESCENDING)]),
             IndexModel([("action", 1), ("_id", DESCENDING)]),

@@ -51,7 +51,8 @@ async def list_entries(
         if value:
             criteria[key] = value
     return await page_by_id(
-        lambda after: AuditEntry.find({**criteria, **after}),
+        AuditEntry,
+        criteria,
         check_limit(limit),
         descending=True,
         cursor=cursor,

@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from beanie import Document, PydanticObjectId, SortDirection
-from beanie.odm.queries.find import FindMany
 from bson.errors import InvalidId
 from litestar.openapi.spec import Example
 from litestar.params import QueryParameter
@@ -23,6 +22,7 @@ from pydantic import BaseModel
 
 from gnews.core.clock import as_utc
 from gnews.core.errors import FieldError
+from gnews.core.persistence.shapes import find_after_id
 
 T = TypeVar("T")
 D = TypeVar("D", bound=Document)
@@ -95,16 +95,15 @@ def check_limit(limit: int | None) -> int:
     return limit
 
 
-def id_after(cursor: str | None, *, descending: bool = False) -> dict[str, Any]:
-    """A filter for documents after ``cursor`` when paging by ``_id``."""
+def _id_after(cursor: str | None) -> PydanticObjectId | None:
+    """The last id of a :func:`page_by_id` cursor (None without one)."""
     if cursor is None:
-        return {}
+        return None
     values = decode_cursor(cursor)
     try:
-        last_id = PydanticObjectId(values[0])
+        return PydanticObjectId(values[0])
     except (InvalidId, IndexError, TypeError):
         raise FieldError("cursor", "not a cursor returned by this API") from None
-    return {"_id": {"$lt" if descending else "$gt": last_id}}
 
 
 def _direction(descending: bool) -> SortDirection:
@@ -112,21 +111,20 @@ def _direction(descending: bool) -> SortDirection:
 
 
 async def page_by_id(
-    query: Callable[[Mapping[str, Any]], FindMany[Any]],
+    document: type[D],
+    criteria: Mapping[str, Any],
     limit: int,
     *,
     descending: bool = False,
     cursor: str | None = None,
-) -> tuple[list[Any], str | None]:
-    """Fetch one page of a beanie ``find`` query ordered by ``_id``.
+) -> tuple[list[D], str | None]:
+    """One page of ``document`` matching ``criteria`` in ``_id`` order, after ``cursor``.
 
-    ``query`` is a callable taking the extra ``_id`` filter and returning a beanie query.
+    The page after the cursor is one range on ``_id`` (:func:`find_after_id`), served from an
+    index ending in ``_id`` on MongoDB and on the embedded server alike.
     """
-    documents = (
-        await query(id_after(cursor, descending=descending))
-        .sort([("_id", _direction(descending))])
-        .limit(limit + 1)
-        .to_list()
+    documents = await find_after_id(
+        document, criteria, _id_after(cursor), descending=descending, limit=limit + 1
     )
     next_cursor = encode_cursor([str(documents[limit - 1].id)]) if len(documents) > limit else None
     return documents[:limit], next_cursor
@@ -181,7 +179,8 @@ async def page_by_time(
 def time_key(moment: datetime, document_id: Any) -> str:
     """A unique order key of a document by time then id: UTC milliseconds of ``moment`` (13
     digits) then the id's hex, so string order is ``(moment, _id)`` order and a keyset page is
-    one range on one field. Not date-like on purpose: nx-27017 scans for a date string."""
+    one range on one field. Digits and hex, not an ISO date: every server compares it as a plain
+    string."""
     millis = int(as_utc(moment).timestamp() * 1000)
     return f"{max(millis, 0):013d}{document_id}"
 

@@ -47,7 +47,8 @@ class Device(Document):
     class Settings:
         name = "devices"
         # MongoDB's indexes: the fan-out streams an audience in _id order, so each audience
-        # dimension's index ends in _id. nx-27017 gets a variant (gnews.core.persistence.indexes).
+        # dimension's index ends in _id (the embedded server's variant:
+        # gnews.core.persistence.indexes).
         indexes = [
             # Not unique (see PushToken): finds devices registered before push_tokens existed.
             IndexModel([("push_token", ASCENDING)]),

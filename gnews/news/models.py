@@ -122,7 +122,7 @@ class NewsItem(Document):
 
     class Settings:
         name = "news_items"
-        # MongoDB's indexes; nx-27017 gets a variant (gnews.core.persistence.indexes).
+        # MongoDB's indexes (the embedded server's variant: gnews.core.persistence.indexes).
         indexes = [
             IndexModel([("source_id", ASCENDING), ("key", ASCENDING)], unique=True),
             # the citizens' feed: all, by agency, by province (reach), by category, by term

@@ -27,9 +27,7 @@ by walking its ``sort_key`` index. Partial matches (after the last full match) a
 newest :data:`CANDIDATES` (keys only), counted and ranked in Python, and the page's items
 fetched by id. Partial matches older than that many newer ones are not found; a partial
 match's count is exact.
-Only ``$all`` / ``$in`` on ``search_terms``, ``find`` with projections and ``sort`` are used, so
-it runs alike on MongoDB and the embedded nx-27017 (whose multikey index never matches a
-top-level equality such as ``{"search_terms": "x"}``).
+Only ``$all`` / ``$in`` on ``search_terms``, ``find`` with projections and ``sort`` are used.
 
 Pagination is keyset on the ranking key ``(count, published_at, id)``: the cursor holds the last
 item's key and the next page continues strictly after it, so items arriving between pages are

@@ -9,11 +9,10 @@ that follows no province is not reached by a province or region audience, only b
 
 Shape: one flat filter. A scalar field (``platform``, ``language``) with one value is an
 equality, served from the ``(active, platform, _id)`` index; array fields (provinces,
-categories, agencies) are always ``{"$in": [...]}`` (a bare equality on an indexed array field
-finds nothing on nx-27017, the embedded server); lists are never empty (it rejects
+categories, agencies) are ``{"$in": [...]}``; a dimension without values is left out (never
 ``{"$in": []}``). The fan-out streams the devices in ``_id`` order
-(:func:`gnews.core.persistence.shapes.stream_by_id`), the preview counts them with the
-``count`` command (:func:`gnews.core.persistence.shapes.count`).
+(:func:`gnews.core.persistence.shapes.stream_by_id`), the preview counts them
+(:func:`gnews.core.persistence.shapes.count`).
 """
 
 from __future__ import annotations

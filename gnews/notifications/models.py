@@ -184,7 +184,6 @@ class PushBatch(Document):
 
     class Settings:
         name = "push_batches"
-        # No "_id" in compound indexes: nx-27017 rejects inserts into such collections.
         indexes = [
             IndexModel([("notification_id", ASCENDING), ("seq", ASCENDING)], unique=True),
             IndexModel([("status", ASCENDING)]),
@@ -220,7 +219,7 @@ class InboxEntry(Document):
 
     class Settings:
         name = "inbox_entries"
-        # MongoDB's indexes; nx-27017 gets a variant (gnews.core.persistence.indexes).
+        # MongoDB's indexes (the embedded server's variant: gnews.core.persistence.indexes).
         indexes = [
             IndexModel([("device_id", ASCENDING), ("notification_id", ASCENDING)], unique=True),
             IndexModel([("device_id", ASCENDING), ("sort_key", DESCENDING), ("_id", DESCENDING)]),

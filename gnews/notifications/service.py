@@ -439,7 +439,8 @@ async def list_notifications(
     if status is not None:
         criteria["status"] = status.value
     return await page_by_id(
-        lambda after: Notification.find({**criteria, **after}),
+        Notification,
+        criteria,
         limit,
         descending=True,
         cursor=cursor,

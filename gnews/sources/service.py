@@ -58,7 +58,7 @@ async def list_sources(
         if agency is not None and agency != principal.agency:
             return [], None
         criteria["agency"] = principal.agency
-    return await page_by_id(lambda after: Source.find({**criteria, **after}), size, cursor=cursor)
+    return await page_by_id(Source, criteria, size, cursor=cursor)
 
 
 async def request_poll(source: Source, redis: ArqRedis) -> bool:

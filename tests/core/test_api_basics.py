@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from pydantic import ValidationError
 
@@ -82,9 +84,14 @@ async def test_openapi_document_and_ui(client):
     assert schema["info"]["title"] == "G-News / GAC API"
     assert "/api/v1/auth/login" in schema["paths"] and "/api/v1/provinces" in schema["paths"]
     assert "BearerToken" in schema["components"]["securitySchemes"]
-    ui = await client.get("/schema")
-    assert ui.status_code == 200 and "<html" in ui.text.lower()
-    assert (await client.get("/schema/swagger")).status_code == 200
+    for path in ("/schema", "/schema/swagger"):
+        ui = await client.get(path)
+        assert ui.status_code == 200 and "<html" in ui.text.lower()
+        # Offline: every script and stylesheet of the docs page is served by the application.
+        assets = re.findall(r'(?:src|href)="([^"]+)"', ui.text)
+        assert assets and all(url.startswith("/static/") for url in assets), assets
+        for url in assets:
+            assert (await client.get(url)).status_code == 200, url
 
 
 async def test_health_endpoints(client):

@@ -9,11 +9,14 @@ plain MongoDB semantics, so domain code stays free of the embedded server's rule
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
+from beanie import Document, SortDirection
 from pymongo.asynchronous.collection import AsyncCollection
 
 from gnews.core.persistence import on_embedded_server
+
+D = TypeVar("D", bound=Document)
 
 _OPERATORS_THAT_MERGE = frozenset({"$gt", "$gte", "$lt", "$lte", "$ne", "$all", "$exists"})
 
@@ -147,6 +150,38 @@ async def stream_by_id(
         if len(batch) < chunk:
             return
         last = batch[-1]["_id"]
+
+
+async def find_after_id(
+    document: type[D],
+    query: Mapping[str, Any],
+    after: Any,
+    *,
+    descending: bool,
+    limit: int,
+) -> list[D]:
+    """Up to ``limit`` documents of ``document`` matching ``query`` in ``_id`` order (newest
+    first when ``descending``), strictly after the id ``after`` when it is given.
+
+    MongoDB: the range on ``_id`` in the filter. nx-27017 filters every document in Python for a
+    range on ``_id`` in a filter, so there the range is the cursor option ``min`` (inclusive:
+    the ``after`` document itself is dropped) or ``max`` (exclusive), an SQL range on its
+    ``_id`` column.
+    """
+    direction = SortDirection.DESCENDING if descending else SortDirection.ASCENDING
+    if after is None or not on_embedded_server():
+        filter_ = dict(query)
+        if after is not None:
+            filter_ = all_of([filter_, {"_id": {"$lt" if descending else "$gt": after}}])
+        return await document.find(filter_).sort([("_id", direction)]).limit(limit).to_list()
+    bound: dict[str, Any] = {"max" if descending else "min": {"_id": str(after)}}
+    found = (
+        await document.find(dict(query), hint=[("_id", 1)], **bound)
+        .sort([("_id", direction)])
+        .limit(limit + 1)
+        .to_list()
+    )
+    return [found_document for found_document in found if found_document.id != after][:limit]
 
 
 def one_of(values: Sequence[Any]) -> dict[str, Any]:
