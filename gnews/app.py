@@ -35,6 +35,7 @@ from gnews.agencies.controllers import AgencyController
 from gnews.agencies.sync import sync_plugin_agencies
 from gnews.audit.controllers import AuditController
 from gnews.config import ConfigurationError, Settings, load_settings
+from gnews.console import console_router, console_stores
 from gnews.core.dependencies import provide_redis
 from gnews.core.errors import (
     EXCEPTION_HANDLERS,
@@ -67,8 +68,9 @@ from gnews.web import static_files, template_config
 from gnews.web.rendering import static
 
 
-def route_handlers() -> list[ControllerRouterHandler]:
-    """Every controller of the API; those under the database router need MongoDB."""
+def route_handlers(settings: Settings) -> list[ControllerRouterHandler]:
+    """Every controller of the API and the web pages; those under the database router need
+    MongoDB."""
     needs_database = Router(
         "/",
         route_handlers=[
@@ -88,6 +90,7 @@ def route_handlers() -> list[ControllerRouterHandler]:
             ReviewQueueController,
             CatalogueController,
             AgencyAppsController,
+            console_router(settings),
         ],
         opt={NEEDS_DATABASE: True},
     )
@@ -178,7 +181,8 @@ def create_app(
         settings.plugins, disabled=settings.disabled_plugins, trace=settings.trace_plugins
     )
     app = Litestar(
-        route_handlers=route_handlers(),
+        route_handlers=route_handlers(settings),
+        stores=console_stores(settings),
         lifespan=[_lifespan(settings, plugins)],
         dependencies={
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     feed_allow_private_networks: bool = False
     max_request_body_bytes: int = Field(1_048_576, ge=1024)
     jwt_ttl_seconds: int = Field(3600, ge=60, le=30 * 86400)
+    # Console sessions (gnews/console/sessions.py): ended after this long without a request,
+    # and this long after signing in whatever happens.
+    console_idle_seconds: int = Field(1800, ge=1, le=86400)
+    console_max_seconds: int = Field(12 * 3600, ge=1, le=7 * 86400)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
     db_timeout_ms: int = Field(2000, ge=100, le=60_000)
