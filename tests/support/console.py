@@ -4,6 +4,7 @@ comes from the page, the session from the cookie."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
 
@@ -30,3 +31,13 @@ async def console_sign_in(client: httpx.AsyncClient, user: User, password: str =
     )
     assert signed_in.status_code == 303, signed_in.text
     return csrf_of(await client.get("/console/"))
+
+
+async def browser_sign_in(page: Any, base_url: str, user: User, password: str = PASSWORD) -> None:
+    """Sign ``user`` in to the console in the browser ``page`` (lands on the console's home)."""
+    await page.goto(f"{base_url}/console/sign-in")
+    await page.fill("#f-email", user.email)
+    await page.fill("#f-password", password)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{base_url}/console/**")
+    assert "/sign-in" not in page.url, "sign-in failed"
