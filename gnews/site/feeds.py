@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mimetypes
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -46,8 +45,9 @@ def render_feed(
     generator.id(info.feed_url)
     generator.title(info.title)
     generator.subtitle(info.description or info.title)  # RSS requires a description
-    generator.link(href=info.page_url, rel="alternate")
+    # RSS's <link> is the last link added: the page; the feed's own URL goes first.
     generator.link(href=info.feed_url, rel="self")
+    generator.link(href=info.page_url, rel="alternate")
     generator.language(info.language)
     generator.generator("G-News")
     newest = last_modified(items)
@@ -66,9 +66,6 @@ def render_feed(
         entry.updated(max(as_utc(item.updated_at), as_utc(item.published_at)))
         for category in item.categories:
             entry.category(term=category)
-        if item.image_url and item.image_url.startswith(("https://", "http://")):
-            kind = mimetypes.guess_type(item.image_url)[0] or "image/jpeg"
-            entry.enclosure(item.image_url, "0", kind)
     if fmt == "atom":
         return generator.atom_str(pretty=False)
     return generator.rss_str(pretty=False)
