@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from email.utils import formatdate, parsedate_to_datetime
 from collections.abc import Awaitable, Callable, Iterable
+from email.utils import formatdate, parsedate_to_datetime
 from typing import Any
 
 import msgspec

@@ -67,7 +67,9 @@ class InboxController(Controller):
         entries, next_cursor = await service.inbox_page(str(device.id), size, cursor)
         page = InboxPage(
             items=[
-                InboxItemOut.of(entry, note, language, settings.public_origin(str(request.base_url)))
+                InboxItemOut.of(
+                    entry, note, language, settings.public_origin(str(request.base_url))
+                )
                 for entry, note in entries
             ],
             next_cursor=next_cursor,

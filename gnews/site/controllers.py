@@ -55,9 +55,7 @@ def _linker(lang: str) -> Callable[..., str]:
 def _language_links(request: Request) -> dict[str, str]:
     """This page in each language."""
     kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
-    return {
-        lang: f"{request.url.path}?{urlencode([*kept, ('lang', lang)])}" for lang in LANGUAGES
-    }
+    return {lang: f"{request.url.path}?{urlencode([*kept, ('lang', lang)])}" for lang in LANGUAGES}
 
 
 def render(request: Request, template: str, context: Mapping[str, Any]) -> bytes:
@@ -300,7 +298,9 @@ async def _feed_response(
             feed_url=f"{origin}{request.url.path}",
             language=page_language(request),
         )
-        return CachedBody(render_feed(info, items, origin, fmt), MEDIA_TYPES[fmt], last_modified(items))
+        return CachedBody(
+            render_feed(info, items, origin, fmt), MEDIA_TYPES[fmt], last_modified(items)
+        )
 
     return await cached_body(
         request,
@@ -361,9 +361,7 @@ class SiteFeeds(Controller):
     ) -> Response[bytes]:
         """A news category's items (by code, or a name of it)."""
         category = service.category_or_404(code)
-        title = _name(
-            request, f"ข่าว{category.name_th} — G-News", f"{category.name_en} — G-News"
-        )
+        title = _name(request, f"ข่าว{category.name_th} — G-News", f"{category.name_en} — G-News")
         return await _feed_response(
             request, redis, feed.feed_criteria(category=category.code), title, "/"
         )
@@ -393,4 +391,7 @@ class WellKnown(Controller):
 
 def site_routes() -> list[ControllerRouterHandler]:
     """The public site: pages and feeds (they need MongoDB), and the ``/.well-known`` files."""
-    return [Router("/", route_handlers=[SitePages, SiteFeeds], opt={NEEDS_DATABASE: True}), WellKnown]
+    return [
+        Router("/", route_handlers=[SitePages, SiteFeeds], opt={NEEDS_DATABASE: True}),
+        WellKnown,
+    ]

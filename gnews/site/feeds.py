@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from feedgen.feed import FeedGenerator
+from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]  # no stubs
 
 from gnews.core.clock import as_utc
 from gnews.news.models import NewsItem
@@ -37,9 +37,7 @@ def last_modified(items: Sequence[NewsItem]) -> float | None:
     return max(moments) if moments else None
 
 
-def render_feed(
-    info: FeedInfo, items: Sequence[NewsItem], origin: str, fmt: FeedFormat
-) -> bytes:
+def render_feed(info: FeedInfo, items: Sequence[NewsItem], origin: str, fmt: FeedFormat) -> bytes:
     """The feed document of ``items`` (newest first), each linking to its page on the site."""
     generator = FeedGenerator()
     generator.id(info.feed_url)

@@ -27,8 +27,12 @@ class Seeded:
 
 async def seed_site(older: int = 0) -> Seeded:
     """Seed the site's test data; ``older``: that many more Nakhon Sawan items, older ones."""
-    await Agency(code="dopa", name_th="กรมการปกครอง", name_en="Department of Provincial Administration").insert()
-    await Agency(code="ega", name_th="สำนักงานพัฒนารัฐบาลดิจิทัล", name_en="Digital Government Development Agency").insert()
+    await Agency(
+        code="dopa", name_th="กรมการปกครอง", name_en="Department of Provincial Administration"
+    ).insert()
+    await Agency(
+        code="ega", name_th="สำนักงานพัฒนารัฐบาลดิจิทัล", name_en="Digital Government Development Agency"
+    ).insert()
     dopa = await make_source("dopa-news", "dopa")
     ega = await make_source("ega-news", "ega")
     national = await publish(
@@ -69,5 +73,7 @@ async def seed_site(older: int = 0) -> Seeded:
         app_store_url="https://apps.apple.com/th/app/tang-rat/id1532375011",
         tags=["ภาษี"],
     )
-    draft = await make_published("secret-draft", agency="dopa", name_th="แอปร่าง", status=ListingStatus.DRAFT)
+    draft = await make_published(
+        "secret-draft", agency="dopa", name_th="แอปร่าง", status=ListingStatus.DRAFT
+    )
     return Seeded(national, nakhon_sawan, chiang_mai, pending, more, app, draft)

@@ -7,9 +7,7 @@ from tests.site.seed import seed_site
 from tests.support.browser import screenshot
 
 
-async def test_a_citizen_reads_nakhon_sawan_news_shares_an_item_and_opens_the_kiosk(
-    live_app, page
-):
+async def test_a_citizen_reads_nakhon_sawan_news_shares_an_item_and_opens_the_kiosk(live_app, page):
     seeded = await seed_site()
     requested: list[str] = []  # the site's own assets; items' images are the agencies' content
     page.on(

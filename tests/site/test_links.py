@@ -31,7 +31,9 @@ async def site_client(settings):
             "ios_app_ids": ["ABCDE12345.th.go.ega.gnews"],
         }
     )
-    app = create_app(configured, plugins=build_plugin_manager(entry_points=False), setup_logging=False)
+    app = create_app(
+        configured, plugins=build_plugin_manager(entry_points=False), setup_logging=False
+    )
     async with serve_app(app) as http:
         yield http
 

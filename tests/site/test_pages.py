@@ -122,7 +122,9 @@ async def test_og_url_uses_the_configured_public_base_url(settings):
     from tests.support.api import serve_app
 
     configured = settings.model_copy(update={"public_base_url": "https://news.example.go.th"})
-    app = create_app(configured, plugins=build_plugin_manager(entry_points=False), setup_logging=False)
+    app = create_app(
+        configured, plugins=build_plugin_manager(entry_points=False), setup_logging=False
+    )
     async with serve_app(app) as http:
         seeded = await seed_site()
         html = (await http.get(f"/news/{seeded.national.id}")).text
