@@ -7,6 +7,8 @@
     if (!svg) return;
     holder.innerHTML = svg;
     holder.removeAttribute("aria-hidden");
+    var map = holder.querySelector("svg");
+    if (map) map.setAttribute("role", "group"); // its provinces are links, not parts of an image
     holder.querySelectorAll("path[data-province]").forEach(function (path) {
       var go = function () { location.href = holder.dataset.link.replace("CODE", path.dataset.province); };
       path.setAttribute("tabindex", "0");
