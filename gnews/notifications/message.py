@@ -49,8 +49,8 @@ def push_message(
     data = dict(notification.data)
     if notification.news_item_id:
         data["news_item_id"] = notification.news_item_id
-        if public_base_url:
-            data["url"] = item_url(notification.news_item_id, public_base_url)
+        if public_base_url:  # a sender's own "url" value is kept
+            data.setdefault("url", item_url(notification.news_item_id, public_base_url))
     return PushMessage(
         notification_id=str(notification.id),
         title=pick(language, notification.title_th, notification.title_en),

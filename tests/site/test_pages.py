@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 from html import unescape
 
+from gnews.app import create_app
+from gnews.plugins import build_plugin_manager
 from tests.site.seed import seed_site
+from tests.support.api import serve_app
 
 
 def meta(html: str, prop: str) -> str | None:
@@ -117,10 +120,6 @@ async def test_an_item_page_has_its_details_clean_html_and_share_tags(client, se
 
 
 async def test_og_url_uses_the_configured_public_base_url(settings):
-    from gnews.app import create_app
-    from gnews.plugins import build_plugin_manager
-    from tests.support.api import serve_app
-
     configured = settings.model_copy(update={"public_base_url": "https://news.example.go.th"})
     app = create_app(
         configured, plugins=build_plugin_manager(entry_points=False), setup_logging=False
