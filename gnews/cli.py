@@ -167,10 +167,11 @@ def emulators(
     latency_ms: float,
     unregistered_prefix: str | None,
 ) -> None:
-    """Run the FCM and APNs emulators until Ctrl-C (see docs/push.md).
+    """Run the FCM, APNs and HMS emulators until Ctrl-C (see docs/push.md).
 
-    Prints the GNEWS_* variables that point the push transports at them. Faults can also be
-    changed while running: POST /_emulator/{fcm,apns}/faults on the FCM port.
+    HMS is served on the FCM port under /hms. Prints the GNEWS_* variables that point the push
+    transports at them. Faults can also be changed while running: POST
+    /_emulator/{fcm,apns,hms}/faults on the FCM port.
     """
     try:
         from gnews.dev.emulators.faults import Faults
