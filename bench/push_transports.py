@@ -12,8 +12,11 @@ on a 2-core machine client and emulator get a core each. Measured in the same ru
       with 30 ms added by the emulator (throughput ≈ connections / round trip)
   (e) our APNs transport (h2, ES256 JWT), 4 batches of 500 at once
   (f) aioapns, the same notifications, 500 in flight (reference for the APNs client choice)
+  (g) our HMS Push Kit transport (httpx, OAuth client credentials), 4 batches of 500 at once:
+      one request of 500 tokens per batch (:func:`hms_results`)
 
     .venv/bin/python bench/push_transports.py [--fcm 40000] [--apns 10000] [--slow 3000]
+                                              [--hms 40000]
 
 FCM's default quota is 600,000 messages/minute per project (10,000/s): the target for (d).
 """
@@ -39,6 +42,7 @@ from gnews.core.logs import configure_logging
 from gnews.notifications.message import apns_payload
 from gnews.specs import PushMessage
 from workers.push.fcm import FcmTransport, RequestTemplate, build_message
+from workers.push.hms import HmsTransport
 
 BATCH = 500
 CONCURRENT_BATCHES = 4
@@ -200,7 +204,37 @@ async def bench_aioapns(emulators: EmulatorProcess, count: int) -> int:
     return sum(results)
 
 
-async def run(fcm_count: int, apns_count: int, slow_count: int) -> None:
+def hms_tokens(count: int, tag: str) -> list[str]:
+    return [f"bench-hms-{tag}-{n:08d}-IQAAAACy0kZ9fV3q" for n in range(count)]
+
+
+async def hms_results(emulators: EmulatorProcess, count: int) -> list[Result]:
+    """(g): the HMS transport through the HMS emulator (in the same emulator process, on the
+    FCM port), as a worker's send jobs use it."""
+    env = emulators.env
+    hms = HmsTransport(
+        env["GNEWS_HMS_APP_ID"],
+        env["GNEWS_HMS_CLIENT_ID"],
+        env["GNEWS_HMS_CLIENT_SECRET"],
+        token_endpoint=env["GNEWS_HMS_TOKEN_ENDPOINT"],
+        push_endpoint=env["GNEWS_HMS_PUSH_ENDPOINT"],
+    )
+    try:
+        await hms.send(MESSAGE, hms_tokens(BATCH, "warm"))  # access token, connections
+        return [
+            await measure(
+                f"(g) HMS transport ({BATCH} tokens/request)",
+                count,
+                emulators,
+                lambda: send_in_batches(hms, hms_tokens(count, "ours")),
+                repeat=3,
+            )
+        ]
+    finally:
+        await hms.aclose()
+
+
+async def run(fcm_count: int, apns_count: int, slow_count: int, hms_count: int = 40_000) -> None:
     directory = Path(tempfile.mkdtemp(prefix="gnews-bench-push-"))
     emulators = EmulatorProcess(directory, apns_tls=True)
     env = emulators.env
@@ -276,6 +310,7 @@ async def run(fcm_count: int, apns_count: int, slow_count: int) -> None:
                 lambda: bench_aioapns(emulators, slow_count),
             )
         )
+        results += await hms_results(emulators, hms_count)
     finally:
         await fcm_near.aclose()
         await fcm.aclose()
@@ -284,7 +319,7 @@ async def run(fcm_count: int, apns_count: int, slow_count: int) -> None:
 
     print(
         f"machine: {os.cpu_count()} cores; emulators in their own process; "
-        "(d) and (e): best of 3 runs"
+        "(d), (e) and (g): best of 3 runs"
     )
     print(
         f"{'':46} {'messages':>9} {'seconds':>8} {'msg/s':>8} "
@@ -322,8 +357,9 @@ def main() -> None:
     parser.add_argument("--fcm", type=int, default=40_000, help="messages for (d); (c): a 4th")
     parser.add_argument("--apns", type=int, default=10_000, help="messages for (e)")
     parser.add_argument("--slow", type=int, default=3_000, help="messages for (a), (b), (f)")
+    parser.add_argument("--hms", type=int, default=40_000, help="messages for (g)")
     args = parser.parse_args()
-    asyncio.run(run(args.fcm, args.apns, args.slow))
+    asyncio.run(run(args.fcm, args.apns, args.slow, args.hms))
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ from gnews.core.openapi import ContractPlugin
 from gnews.core.persistence import init_documents, mongo_client, redis_client
 from gnews.core.request_rules import answer_head_as_get, refuse_non_json_body
 from gnews.devices.controllers import DeviceController
+from gnews.devices.platforms import install_platforms, load_platforms, platforms_middleware
 from gnews.documents import document_models
 from gnews.geo.controllers import ReferenceController
 from gnews.jobs import QUEUES
@@ -188,6 +189,8 @@ def create_app(
     plugins = plugins or build_plugin_manager(
         settings.plugins, disabled=settings.disabled_plugins, trace=settings.trace_plugins
     )
+    # Devices register for, and notifications target, the platforms these plugins declare.
+    platforms = install_platforms(load_platforms(plugins))
     app = Litestar(
         route_handlers=route_handlers(settings),
         stores=console_stores(settings),
@@ -201,7 +204,11 @@ def create_app(
         },
         before_request=before_request,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        middleware=[http_metrics_middleware, request_context_middleware],
+        middleware=[
+            http_metrics_middleware,
+            request_context_middleware,
+            platforms_middleware(platforms),
+        ],
         cors_config=CORSConfig(allow_origins=settings.cors_origins, allow_credentials=False)
         if settings.cors_origins
         else None,
@@ -246,7 +253,14 @@ def create_app(
         ),
         plugins=[ContractPlugin()],
         template_config=template_config(),
-        state=State({"settings": settings, "plugins": plugins, "queues": tuple(QUEUES.values())}),
+        state=State(
+            {
+                "settings": settings,
+                "plugins": plugins,
+                "push_platforms": platforms,
+                "queues": tuple(QUEUES.values()),
+            }
+        ),
         logging_config=None,  # ours (gnews.core.logs) is configured above, not Litestar's
         debug=False,
     )

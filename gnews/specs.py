@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr
 
 from gnews.geo.provinces import ProvinceCode
 
@@ -127,9 +128,9 @@ class PushOutcome(BaseModel):
 
     ``sent``: the gateway accepted it. ``invalid_token``: the gateway says this token will never
     work again (FCM ``UNREGISTERED`` or an invalid registration token, APNs 410 ``Unregistered``
-    or 400 ``BadDeviceToken``): deactivate the device. ``failed``: not delivered after the
-    transport's retries (or a permanent error of the message itself); ``retry_after`` is the
-    gateway's last Retry-After in seconds, when it sent one.
+    or 400 ``BadDeviceToken``, HMS ``illegal_tokens``): deactivate the device. ``failed``: not
+    delivered after the transport's retries (or a permanent error of the message itself);
+    ``retry_after`` is the gateway's last Retry-After in seconds, when it sent one.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -141,9 +142,66 @@ class PushOutcome(BaseModel):
     attempts: int = Field(1, ge=0)
 
 
+PLATFORM_NAME_PATTERN = r"^[a-z][a-z0-9_-]{1,31}$"
+
+
+def _stripped(token: str) -> str:
+    return token.strip()
+
+
+@dataclass(frozen=True, kw_only=True)
+class PushPlatform:
+    """A push platform (where devices register, what a notification may target), declared by the
+    plugin that serves it through ``gnews_push_platforms``.
+
+    ``name`` is what devices register with (``android``, ``ios``, ``huawei``, ``web``, a plugin's
+    own such as ``line``); ``label_th`` / ``label_en`` are shown to staff. ``validate_token``
+    answers None for a push token of this platform, else an English sentence saying the rule
+    (the API's 422 on ``push_token``); it gets the token as ``canonical_token`` made it
+    (stripped by default; iOS also lower-cases its hex). The limits are what the API checks a
+    notification against before accepting it for this platform: title and body lengths in
+    characters, and ``max_payload_bytes`` of the platform's own payload as ``payload_bytes``
+    measures it (both None: no size check). A declaration is data and plain functions: cheap to
+    import, as the API process loads it (the transport, with its clients, is the worker's).
+    """
+
+    name: str
+    label_th: str
+    label_en: str
+    validate_token: Callable[[str], str | None]
+    canonical_token: Callable[[str], str] = _stripped
+    max_title_chars: int = 200
+    max_body_chars: int = 2000
+    max_payload_bytes: int | None = None
+    payload_bytes: Callable[[PushMessage], int] | None = None
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(PLATFORM_NAME_PATTERN, self.name):
+            raise ValueError(f"platform name {self.name!r} does not match {PLATFORM_NAME_PATTERN}")
+        if not self.label_th or not self.label_en:
+            raise ValueError(f"platform {self.name!r}: label_th and label_en are required")
+        if not callable(self.validate_token) or not callable(self.canonical_token):
+            raise TypeError(f"platform {self.name!r}: validate_token must be a function")
+        if self.max_title_chars < 1 or self.max_body_chars < 1:
+            raise ValueError(f"platform {self.name!r}: the text limits must be positive")
+        if (self.max_payload_bytes is None) != (self.payload_bytes is None):
+            raise ValueError(
+                f"platform {self.name!r}: give max_payload_bytes and payload_bytes together"
+            )
+
+    def check_token(self, token: str) -> str:
+        """``token`` canonical for this platform; ValueError with ``validate_token``'s rule."""
+        canonical = self.canonical_token(token)
+        problem = self.validate_token(canonical)
+        if problem is not None:
+            raise ValueError(problem)
+        return canonical
+
+
 @runtime_checkable
 class PushTransport(Protocol):
-    """A push channel for one platform (``android``: FCM, ``ios``: APNs, or a plugin's own).
+    """A push channel for one platform (``android``: FCM, ``ios``: APNs, ``huawei``: HMS Push
+    Kit, or a plugin's own, declared with a :class:`PushPlatform`).
 
     ``send`` delivers ``message`` to up to :data:`MAX_PUSH_BATCH` tokens of its platform and
     returns exactly one :class:`PushOutcome` per token, in the order of ``tokens``. It retries
@@ -354,6 +412,31 @@ class PushSettings(Protocol):
     @property
     def apns_topic(self) -> str | None:
         """``GNEWS_APNS_TOPIC``: the app's bundle id."""
+        ...
+
+    @property
+    def hms_app_id(self) -> str | None:
+        """``GNEWS_HMS_APP_ID``: the Huawei app's id (AppGallery Connect)."""
+        ...
+
+    @property
+    def hms_client_id(self) -> str | None:
+        """``GNEWS_HMS_CLIENT_ID``: its OAuth 2.0 client id (None: the app id)."""
+        ...
+
+    @property
+    def hms_client_secret(self) -> SecretStr | None:
+        """``GNEWS_HMS_CLIENT_SECRET``: its OAuth 2.0 client secret."""
+        ...
+
+    @property
+    def hms_token_endpoint(self) -> str:
+        """``GNEWS_HMS_TOKEN_ENDPOINT``: Huawei's OAuth 2.0 token URL."""
+        ...
+
+    @property
+    def hms_push_endpoint(self) -> str:
+        """``GNEWS_HMS_PUSH_ENDPOINT``: Push Kit's base URL (``/v1/{appId}/messages:send``)."""
         ...
 
 

@@ -223,25 +223,29 @@ class PushEmulatorProcess:
     apns_url: str
     credentials_dir: Path
 
-    def env(self, *, fcm: bool = True, apns: bool = True) -> dict[str, str]:
-        """GNEWS_* variables pointing the FCM and/or APNs transports at the emulators."""
+    def env(self, *, fcm: bool = True, apns: bool = True, hms: bool = True) -> dict[str, str]:
+        """GNEWS_* variables pointing the FCM, APNs and/or HMS transports at the emulators."""
         from gnews.dev.emulators.credentials import (
             APNS_KEY_FILE,
             SERVICE_ACCOUNT_FILE,
             DevCredentials,
         )
+        from gnews.dev.emulators.hms import MOUNT, hms_env
 
         credentials = DevCredentials(
             self.credentials_dir / SERVICE_ACCOUNT_FILE, self.credentials_dir / APNS_KEY_FILE
         )
-        return credentials.env(self.fcm_url if fcm else None, self.apns_url if apns else None)
+        env = credentials.env(self.fcm_url if fcm else None, self.apns_url if apns else None)
+        if hms:  # served on the FCM emulator's port
+            env.update(hms_env(f"{self.fcm_url}{MOUNT}"))
+        return env
 
 
 def start_push_emulators(
     data_dir: Path, fcm_port: int = 0, apns_port: int = 0
 ) -> PushEmulatorProcess:
-    """Start the FCM and APNs emulators (``gnews emulators``) on these loopback ports (0: a free
-    one); their dev credentials are kept under ``data_dir/emulators``."""
+    """Start the FCM and APNs emulators (``gnews emulators``; HMS on the FCM port) on these
+    loopback ports (0: a free one); their dev credentials are kept under ``data_dir/emulators``."""
     fcm_port = fcm_port or free_port()
     apns_port = apns_port or free_port()
     while apns_port == fcm_port:

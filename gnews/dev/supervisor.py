@@ -251,9 +251,17 @@ class DevSupervisor:
             not {"apns_endpoint", "apns_key_file"} & configured,
         )
 
+    def _emulated_hms(self) -> bool:
+        """Whether to emulate HMS Push Kit: none of its app id, secret or endpoints is set."""
+        configured = self.settings.model_fields_set
+        return not {
+            "hms_app_id", "hms_client_secret", "hms_token_endpoint", "hms_push_endpoint"
+        } & configured  # fmt: skip
+
     def _start_push_emulators(self) -> dict[str, str]:
         fcm, apns = self._emulated_gateways()
-        if not (fcm or apns):
+        hms = self._emulated_hms()
+        if not (fcm or apns or hms):
             return {}
         ports = self._port("GNEWS_DEV_FCM_PORT"), self._port("GNEWS_DEV_APNS_PORT")
         self.push_emulators = start_push_emulators(self.data_dir, *ports)
@@ -262,7 +270,7 @@ class DevSupervisor:
         )
         embedded.server = self.push_emulators.server
         self.embedded.append(embedded)
-        return self.push_emulators.env(fcm=fcm, apns=apns)
+        return self.push_emulators.env(fcm=fcm, apns=apns, hms=hms)
 
     def _wait_ready(self) -> bool:
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
@@ -333,6 +341,11 @@ class DevSupervisor:
             )
         else:
             lines.append(f"  APNs:          {self.settings.apns_endpoint} (configured)")
+        if emulators and self._emulated_hms():
+            hms = f"{emulators.fcm_url}/hms"
+            lines.append(f"  HMS:           {hms} (emulator; {control}/hms/received)")
+        else:
+            lines.append(f"  HMS:           {self.settings.hms_push_endpoint} (configured)")
         return lines
 
     def _stop_all(self) -> None:

@@ -1,5 +1,6 @@
-"""Both emulators together, with the development credentials: what ``gnews emulators`` and
-``gnews dev`` run, and what tests and benchmarks start in-process."""
+"""The push gateway emulators together (FCM, APNs, and HMS inside the FCM emulator's port), with
+the development credentials: what ``gnews emulators`` and ``gnews dev`` run, and what tests and
+benchmarks start in-process."""
 
 from __future__ import annotations
 
@@ -14,21 +15,24 @@ from gnews.dev.emulators.control import add_control_routes
 from gnews.dev.emulators.credentials import DevCredentials, dev_credentials
 from gnews.dev.emulators.faults import Faults
 from gnews.dev.emulators.fcm import FcmEmulator
+from gnews.dev.emulators.hms import MOUNT as HMS_MOUNT
+from gnews.dev.emulators.hms import HmsEmulator
 
 APNS_CERT_FILE = "apns-emulator-cert.pem"
 
 
 @dataclass
 class PushEmulators:
-    """The running FCM and APNs emulators and the credentials that work with them."""
+    """The running FCM, APNs and HMS emulators and the credentials that work with them."""
 
     fcm: FcmEmulator
     apns: ApnsEmulator
     credentials: DevCredentials
+    hms: HmsEmulator
 
     def env(self) -> dict[str, str]:
         """The GNEWS_* variables pointing the transports at these emulators."""
-        return self.credentials.env(self.fcm.url, self.apns.url)
+        return {**self.credentials.env(self.fcm.url, self.apns.url), **self.hms.env()}
 
     async def stop(self) -> None:
         """Stop both."""
@@ -45,16 +49,20 @@ async def start_emulators(
     apns_tls: bool = False,
     faults: Faults | None = None,
 ) -> PushEmulators:
-    """Start both emulators (free ports when 0) and write/reuse credentials in ``credentials_dir``.
+    """Start the emulators (free ports when 0) and write/reuse credentials in ``credentials_dir``.
 
-    The credentials are written before the APNs port listens, so a supervisor that waits for
-    both ports finds the files. ``faults`` is copied to each emulator.
+    HMS is served by the FCM emulator's port under ``/hms``. The credentials are written before
+    the APNs port listens, so a supervisor that waits for both ports finds the files.
+    ``faults`` is copied to each emulator.
     """
     credentials_dir = credentials_dir.resolve()
     fcm = FcmEmulator(host=host, port=fcm_port, faults=_copy(faults))
     apns = ApnsEmulator(host=host, port=apns_port, tls=apns_tls, faults=_copy(faults))
-    add_control_routes(fcm.app, apns.name, apns)  # one HTTP control API for both
+    hms = HmsEmulator(faults=_copy(faults))
+    add_control_routes(fcm.app, apns.name, apns)  # one HTTP control API for all
+    hms.mount(fcm.app)
     await fcm.start()
+    hms.base_url = f"{fcm.url}{HMS_MOUNT}"
     credentials = dev_credentials(credentials_dir, fcm.token_uri)
     fcm.trust(credentials.client_email, credentials.service_account_public_key())
     apns.topic = credentials.apns_topic
@@ -66,7 +74,7 @@ async def start_emulators(
     except BaseException:
         await fcm.stop()
         raise
-    return PushEmulators(fcm, apns, credentials)
+    return PushEmulators(fcm, apns, credentials, hms)
 
 
 def _copy(faults: Faults | None) -> Faults:
@@ -89,9 +97,13 @@ def run_emulators(credentials_dir: Path, **options: object) -> None:
         control = f"{emulators.fcm.url}/_emulator"
         print(f"FCM emulator:  {emulators.fcm.url}  (HTTP/1.1, OAuth2 token endpoint /token)")
         print(f"APNs emulator: {emulators.apns.url}  (HTTP/2)")
+        print(f"HMS emulator:  {emulators.hms.url}  (Push Kit v1, OAuth2 token endpoint)")
         if emulators.apns.tls:
             print(f"APNs certificate (self-signed): {credentials_dir / APNS_CERT_FILE}")
-        print(f"Received:      {control}/fcm/received  {control}/apns/received")
+        print(
+            f"Received:      {control}/fcm/received  {control}/apns/received  "
+            f"{control}/hms/received"
+        )
         print("Point the transports at them with:")
         for name, value in emulators.env().items():
             print(f"export {name}={value}")
