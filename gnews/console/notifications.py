@@ -49,19 +49,21 @@ def platform_choices() -> list[str]:
     (``gnews.devices.platforms`` once push platforms are open, else the ``Platform`` enum)."""
     try:
         from gnews.devices import platforms  # type: ignore[attr-defined,unused-ignore]
-
-        return [str(name) for name in platforms()]
     except ImportError:
-        from gnews.devices.models import Platform
+        platforms = None
+    if callable(platforms):
+        return [str(name) for name in platforms()]
+    from gnews.devices.models import Platform  # until then (or if it is not one function)
 
-        return [platform.value for platform in Platform]
+    return [platform.value for platform in Platform]
 
 
 def text_limits() -> dict[str, int]:
     """The most characters of each text, read from the API's input model's types."""
     limits = {}
     for name, kind in (("title", Title), ("body", Body)):
-        length = next(rule.max_length for rule in kind.__metadata__ if hasattr(rule, "max_length"))
+        rules = getattr(kind, "__metadata__", ())  # Annotated[str, StringConstraints(...)]
+        length = next(rule.max_length for rule in rules if getattr(rule, "max_length", None))
         limits[f"{name}_th"] = limits[f"{name}_en"] = int(length)
     return limits
 
@@ -199,9 +201,7 @@ class NotificationPagesController(Controller):
         cursor: FromQuery[str | None] = None,
     ) -> Template:
         """Newest first, a page at a time (the service's keyset cursor)."""
-        items, next_cursor = await service.list_notifications(
-            principal, status, PAGE_SIZE, cursor
-        )
+        items, next_cursor = await service.list_notifications(principal, status, PAGE_SIZE, cursor)
         return page(
             request,
             "notifications/list.html",

@@ -82,6 +82,7 @@ async def test_a_bangkok_time_is_stored_in_utc_and_a_draft_can_be_sent_or_discar
     assert at == datetime(tomorrow.year, tomorrow.month, tomorrow.day, 2, 0, tzinfo=UTC)
     shown = await client.get(sent.headers["location"])
     assert "09:00" in shown.text  # shown back in Bangkok time
+    assert 'hx-trigger="every 2s"' in shown.text and "หยุดส่ง" in shown.text  # in flight
 
     past = await client.post(
         "/console/notifications/new", data=compose(token, when="later", send_at="2020-01-01T09:00")
@@ -109,7 +110,9 @@ async def test_a_bangkok_time_is_stored_in_utc_and_a_draft_can_be_sent_or_discar
     cancelled = await client.post(f"{location}/cancel", data={"_csrf_token": token})
     assert cancelled.status_code == 303
     assert (await Notification.get(stored.id)).status is NotificationStatus.CANCELLED
-    assert "cancelled" in (await client.get(location)).text
+    ended = await client.get(location)
+    assert 'data-status="cancelled"' in ended.text
+    assert 'hx-trigger="every 2s"' not in ended.text and "หยุดส่ง" not in ended.text
 
 
 async def test_the_audience_count_is_the_preview_apis(client, make_user, auth_headers):
