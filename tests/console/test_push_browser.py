@@ -24,7 +24,7 @@ DEVICES = [  # (platform, provinces)
     ("android", ["TH-60", "TH-10"]),
     ("ios", ["TH-60"]),
     ("android", ["TH-10"]),
-    ("ios", ["TH-50"]),
+    ("ios", ["TH-73"]),
     ("android", []),
 ]
 
@@ -73,6 +73,14 @@ async def test_editor_sends_a_push_to_nakhon_sawan_from_the_map(
         assert await page.locator('[data-province-box="TH-60"]').is_checked()
         total = page.locator(f'#audience-count [data-audience-total="{expected_count}"]')
         await total.wait_for()
+        # the keyboard works too: Enter on Nakhon Pathom adds its one device, again removes it
+        pathom = page.locator('[data-map-picker] path[data-province="TH-73"]')
+        await pathom.focus()
+        await page.keyboard.press("Enter")
+        await page.locator('#audience-count [data-audience-total="5"]').wait_for()
+        await page.keyboard.press("Enter")
+        await total.wait_for()
+        assert not await page.locator('[data-province-box="TH-73"]').is_checked()
         assert await page.locator("[data-chosen-provinces]").inner_text() == "นครสวรรค์"
         await screenshot(page, "console-push-compose")
 
@@ -91,6 +99,11 @@ async def test_editor_sends_a_push_to_nakhon_sawan_from_the_map(
         )
         await page.locator(".chart polyline.series").wait_for()
         await screenshot(page, "console-push-delivery")
+        await page.get_by_role("link", name="English").click()
+        await page.get_by_role("heading", name="Sent by province").wait_for()
+        await page.get_by_role("link", name="All notifications").click()
+        await page.locator("tr[data-notification] .status-done").wait_for()
+        await screenshot(page, "console-push-list")
 
     got = received(emulators)
     assert set(got) == nakhon_sawan and set(got.values()) == {1}
