@@ -103,16 +103,27 @@ def _send_at(values: dict[str, Any], when: str) -> dict[str, Any]:
         raise FormInvalid({"send_at": "not a date and time"}) from None
 
 
-def _compose_values(form_data: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(the values as typed, for re-rendering; the values for NotificationIn)."""
+def _compose_form(form_data: Any) -> tuple[dict[str, Any], NotificationIn]:
+    """(the values as typed, for re-rendering; the form as the API's NotificationIn).
+    FormInvalid names every bad field at once, the Bangkok time included."""
     typed = form_values(form_data, lists=AUDIENCE_LISTS)
     values = dict(typed)
     when = str(values.pop("when", "now"))
     values["audience"] = _audience(values)
-    values.update(_send_at(values, when))
+    errors: dict[str, str] = {}
+    try:
+        values.update(_send_at(values, when))
+    except FormInvalid as error:
+        errors.update(error.fields)
     if when == "draft":
         values["draft"] = True
-    return typed, values
+    try:
+        data = parse_form(NotificationIn, values)
+    except FormInvalid as error:
+        errors = {**error.fields, **errors}
+    if errors:
+        raise FormInvalid(errors)
+    return typed, data
 
 
 def _field_errors(errors: dict[str, str]) -> dict[str, str]:
@@ -236,8 +247,7 @@ class NotificationPagesController(Controller):
         form_data = await request.form()
         typed = form_values(form_data, lists=AUDIENCE_LISTS)
         try:
-            typed, values = _compose_values(form_data)
-            data = parse_form(NotificationIn, values)
+            typed, data = _compose_form(form_data)
             notification = await service.create_notification(data.values(), principal, redis)
         except (FormInvalid, DomainError) as error:
             status_code = 409 if isinstance(error, ConflictError) else 422
@@ -330,7 +340,7 @@ class NotificationPagesController(Controller):
         values = form_values(await request.form())
         when = str(values.pop("when", "now"))
         try:
-            times = _send_at(values, when)
+            times = _send_at(dict(values), when)
             data = parse_form(SendIn, times)
             await service.send_draft(notification_id, data.model_dump(), principal, redis)
         except (FormInvalid, DomainError) as error:
