@@ -12,6 +12,7 @@ from gnews.notifications.models import Notification, NotificationStats, Notifica
 from gnews.thai.dates import BANGKOK
 from tests.support.console import console_sign_in
 from tests.support.devices import register
+from tests.support.news import news_item
 from tests.support.push import apns_token, fcm_token
 
 
@@ -160,6 +161,20 @@ async def test_agency_staff_see_only_their_agencys_notifications(client, make_us
     plain = await client.post("/console/notifications/new", data=compose(token))
     assert plain.status_code == 403
     assert "news items" in plain.text
+    # another agency's item is "no such news item"; their own is sent, and theirs to follow
+    other_item = await news_item("dopa")
+    refused = await client.post(
+        "/console/notifications/new", data=compose(token, news_item_id=str(other_item.id))
+    )
+    assert refused.status_code == 404 and "no such news item" in refused.text
+    item = await news_item("nsw")
+    sent = await client.post(
+        "/console/notifications/new", data=compose(token, when="draft", news_item_id=str(item.id))
+    )
+    assert sent.status_code == 303
+    created = await Notification.get(sent.headers["location"].rsplit("/", 1)[1])
+    assert created.agency == "nsw" and created.news_item_id == str(item.id)
+    assert (await client.get(sent.headers["location"])).status_code == 200
 
 
 async def test_the_list_is_paged_by_key(client, make_user):
