@@ -62,6 +62,7 @@ from gnews.notifications.controllers import (
     NotificationController,
 )
 from gnews.plugins import PluginManager, build_plugin_manager
+from gnews.site.controllers import site_routes
 from gnews.sources.controllers import SourceController
 from gnews.sources.sync import sync_plugin_sources
 from gnews.web import static_files, template_config
@@ -94,7 +95,14 @@ def route_handlers(settings: Settings) -> list[ControllerRouterHandler]:
         ],
         opt={NEEDS_DATABASE: True},
     )
-    return [HealthController, ReferenceController, metrics_endpoint, static_files(), needs_database]
+    return [
+        HealthController,
+        ReferenceController,
+        metrics_endpoint,
+        static_files(),
+        needs_database,
+        *site_routes(),
+    ]
 
 
 async def refuse_until_database_ready(request: Request) -> None:
