@@ -28,6 +28,7 @@ from gnews.console.forms import FormInvalid, errors_of, form_values, parse_form
 from gnews.console.rendering import page
 from gnews.core.dependencies import RedisClient
 from gnews.core.errors import ConflictError, DomainError
+from gnews.devices.platforms import push_platforms
 from gnews.geo.provinces import all_provinces, all_regions, get_province
 from gnews.news.categories import CATEGORIES
 from gnews.notifications import service
@@ -45,17 +46,14 @@ TEXT_FIELDS = ("title_th", "title_en", "body_th", "body_en")
 
 
 def platform_choices() -> list[str]:
-    """The push platforms an audience may name: the one place the picker takes them from
-    (``gnews.devices.platforms`` once push platforms are open, else the ``Platform`` enum)."""
-    try:
-        from gnews.devices import platforms  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        platforms = None
-    if callable(platforms):
-        return [str(name) for name in platforms()]
-    from gnews.devices.models import Platform  # until then (or if it is not one function)
+    """The push platforms an audience may name: those the loaded plugins serve."""
+    return push_platforms().names
 
-    return [platform.value for platform in Platform]
+
+def max_payload_bytes() -> int | None:
+    """The smallest message size a served platform allows (None: no platform limits it)."""
+    limits = [p.max_payload_bytes for p in push_platforms() if p.max_payload_bytes is not None]
+    return min(limits) if limits else None
 
 
 def text_limits() -> dict[str, int]:
@@ -148,7 +146,7 @@ async def _choices() -> dict[str, Any]:
         "agencies": agencies,
         "platforms": platform_choices(),
         "limits": text_limits(),
-        "max_payload_bytes": service.MAX_PAYLOAD_BYTES,
+        "max_payload_bytes": max_payload_bytes(),
         "map_svg": province_map_svg(),
     }
 
