@@ -54,7 +54,7 @@ from gnews.devices.controllers import DeviceController
 from gnews.documents import document_models
 from gnews.geo.controllers import ReferenceController
 from gnews.jobs import QUEUES
-from gnews.news.controllers import EditorialController, NewsController
+from gnews.news.controllers import AgencyItemsController, EditorialController, NewsController
 from gnews.news.tagging import warm_up
 from gnews.notifications.controllers import (
     BreakingNewsController,
@@ -81,6 +81,7 @@ def route_handlers(settings: Settings) -> list[ControllerRouterHandler]:
             AuditController,
             SourceController,
             EditorialController,
+            AgencyItemsController,
             NewsController,
             DeviceController,
             InboxController,

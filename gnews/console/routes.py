@@ -13,11 +13,16 @@ from litestar.types import ControllerRouterHandler
 
 from gnews.config import Settings
 from gnews.console import sessions
+from gnews.console.admin import AgenciesController, AuditController, UsersController
+from gnews.console.agency import AgencyController, ApiKeysController
 from gnews.console.auth import HomeController, SignInController
+from gnews.console.developer import ListingsController, RegisterController
 from gnews.console.rendering import page
 from gnews.core.errors import DomainError
 
 CONTROLLERS: list[ControllerRouterHandler] = [SignInController, HomeController]
+CONTROLLERS += [AgencyController, ApiKeysController, RegisterController, ListingsController]
+CONTROLLERS += [UsersController, AgenciesController, AuditController]
 """Every page controller of the console (each area adds its own)."""
 
 
