@@ -314,10 +314,19 @@ class FieldChange:
     changed: bool
 
 
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
 def diff_of(entry: AuditEntry) -> list[FieldChange]:
-    """The fields of ``entry``'s before and after, side by side (changed ones flagged)."""
+    """The fields of ``entry``'s before and after, side by side (changed ones flagged; fields
+    blank on both sides left out)."""
     before, after = entry.before or {}, entry.after or {}
-    fields = list(dict.fromkeys([*before, *after]))
+    fields = [
+        field
+        for field in dict.fromkeys([*before, *after])
+        if not (_blank(before.get(field)) and _blank(after.get(field)))
+    ]
     return [
         FieldChange(
             field,

@@ -192,9 +192,11 @@ class ApiKeysController(Controller):
             return await self._keys_page(
                 request, principal, code, status_code=422, errors=errors_of(error), values=values
             )
-        return page(
+        shown_once = page(
             request, "agency/key_created.html", principal, agency=agency, key=key, secret=secret
         )
+        shown_once.headers["Cache-Control"] = "no-store"  # the secret stays in no cache
+        return shown_once
 
     @post("/{key_id:str}/revoke")
     async def revoke_key(

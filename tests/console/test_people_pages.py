@@ -127,7 +127,7 @@ async def test_api_key_secret_is_shown_once_and_revoked(client, make_user):
     created = await client.post(
         "/console/agencies/dopa/keys/", data={"name": "publisher", "_csrf_token": token}
     )
-    assert created.status_code == 200
+    assert created.status_code == 200 and created.headers["cache-control"] == "no-store"
     secret = re.search(r'id="secret">([^<]+)<', created.text).group(1)
     assert secret.startswith("gnk_")
     # the secret works against the API, and is never shown again
