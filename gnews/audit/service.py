@@ -31,8 +31,10 @@ def id_at(moment: datetime) -> PydanticObjectId:
 
 
 def first_id_at(moment: datetime) -> PydanticObjectId:
-    """The lowest ObjectId of any entry recorded at or after ``moment`` (whole seconds)."""
-    return PydanticObjectId(ObjectId.from_datetime(as_utc(moment)))
+    """The lowest ObjectId of any entry recorded at or after ``moment`` (whole seconds; a
+    moment outside what an ObjectId can hold, 1970 to 2106, is clamped to its ends)."""
+    seconds = min(max(int(as_utc(moment).timestamp()), 0), 2**32 - 1)
+    return PydanticObjectId(seconds.to_bytes(4, "big") + bytes(8))
 
 
 async def record(

@@ -439,6 +439,12 @@ async def test_audit_date_range_pages_by_id(client, make_user):
         params={"since": since.isoformat(), "until": until.isoformat(), "action": "x"},
     )
     assert [e["target_id"] for e in api.json()["items"]] == ["4", "3", "2", "1"]
+    ancient = await client.get(
+        "/api/v1/audit/",
+        headers=await _bearer(client, make_user),
+        params={"since": "0270-02-17T19:28:06+05:30", "until": "9999-01-01T00:00:00Z"},
+    )
+    assert ancient.status_code == 200 and len(ancient.json()["items"]) >= 8
 
 
 async def _bearer(client, make_user):
