@@ -58,7 +58,7 @@ from gnews.agencies.models import Agency
 from gnews.agencies.service import agency_by_code, check_active_agencies
 from gnews.audit import service as audit
 from gnews.audit.changes import change_audited
-from gnews.core.clock import utcnow
+from gnews.core.clock import as_utc, utcnow
 from gnews.core.errors import ConflictError, FieldError, ForbiddenError
 from gnews.core.highlights import check_until
 from gnews.core.http_cache import invalidate
@@ -250,8 +250,11 @@ async def change_listing(
     updates: Mapping[str, Any],
     actor: Actor,
     redis: Redis | None,
+    *,
+    read_at: datetime | None = None,
 ) -> AppListing:
-    """Store ``updates`` to ``listing`` if it still has the status it was read with (else 409;
+    """Store ``updates`` to ``listing`` if it still has the status it was read with (and the
+    ``updated_at`` of ``read_at`` when given) (else 409;
     409 naming the field when it would publish a second listing of the same app), audit the
     changed fields as ``app.<action>`` (:func:`gnews.audit.changes.change_audited`),
     and invalidate the catalogue cache when the listing is or was published (``redis`` None:
@@ -261,7 +264,10 @@ async def change_listing(
         stored, changed = await change_audited(
             listing,
             updates,
-            guard={"status": listing.status.value},
+            guard={
+                "status": listing.status.value,
+                **({"updated_at": read_at} if read_at is not None else {}),
+            },
             actor=actor,
             action=f"app.{action}",
             target_type=TARGET_TYPE,
@@ -319,11 +325,21 @@ def _merge(listing: AppListing, changes: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def update_listing(
-    listing: AppListing, changes: dict[str, Any], principal: Principal, redis: Redis | None
+    listing: AppListing,
+    changes: dict[str, Any],
+    principal: Principal,
+    redis: Redis | None,
+    *,
+    read_at: datetime | None = None,
 ) -> AppListing:
     """Apply ``changes`` (validated, JSON-compatible, only the fields sent); see the module
-    docstring for which fields may change in which status."""
+    docstring for which fields may change in which status.
+
+    ``read_at``: the ``updated_at`` the caller's form was read at; the change applies only if
+    the listing was not changed since (else 409: never an overwrite)."""
     _require_manager(principal, listing)
+    if read_at is not None and as_utc(listing.updated_at) != as_utc(read_at):
+        raise ConflictError("the listing changed meanwhile; reload it and try again")
     if not changes:
         return listing
     if listing.origin != API_ORIGIN:
@@ -352,7 +368,7 @@ async def update_listing(
     updates["search_terms"] = search_terms_of(merged)
     if listing.owner_kind is OwnerKind.AGENCY:
         updates["owner_id"] = merged["agency"]
-    return await change_listing(listing, "update", updates, principal, redis)
+    return await change_listing(listing, "update", updates, principal, redis, read_at=read_at)
 
 
 def _field(listing: AppListing, field: str) -> Any:

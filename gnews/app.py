@@ -55,7 +55,7 @@ from gnews.devices.platforms import install_platforms, load_platforms, platforms
 from gnews.documents import document_models
 from gnews.geo.controllers import ReferenceController
 from gnews.jobs import QUEUES
-from gnews.news.controllers import EditorialController, NewsController
+from gnews.news.controllers import AgencyItemsController, EditorialController, NewsController
 from gnews.news.tagging import warm_up
 from gnews.notifications.controllers import (
     BreakingNewsController,
@@ -83,6 +83,7 @@ def route_handlers(settings: Settings) -> list[ControllerRouterHandler]:
             AuditController,
             SourceController,
             EditorialController,
+            AgencyItemsController,
             NewsController,
             DeviceController,
             InboxController,

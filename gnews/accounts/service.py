@@ -19,7 +19,7 @@ from gnews.agencies.models import Agency
 from gnews.agencies.service import check_active_agencies
 from gnews.audit import service as audit
 from gnews.config import Settings
-from gnews.core.clock import utcnow
+from gnews.core.clock import as_utc, utcnow
 from gnews.core.errors import ConflictError, FieldError, NotFoundError, UnauthorizedError
 from gnews.core.pagination import check_limit, page_by_id
 from gnews.core.persistence import find_one_and_update, object_id, update_one
@@ -144,6 +144,11 @@ async def user_by_id(user_id: str) -> User:
     return await get_or_not_found(User, user_id, "no such user")
 
 
+async def user_by_email(email: str) -> User | None:
+    """The account with this e-mail (compared as stored: lower-case), or None."""
+    return await User.find_one(User.email == normalize_email(email))
+
+
 async def list_users(
     *, role: Role | None, agency: str | None, cursor: str | None, limit: int | None
 ) -> tuple[list[User], str | None]:
@@ -181,8 +186,19 @@ def revokes_tokens(user: User, changes: dict[str, Any]) -> bool:
     )
 
 
-async def update_user(user: User, changes: dict[str, Any], principal: Principal) -> User:
-    """Apply ``changes`` (role, agency, name, active, password; only the fields sent)."""
+async def update_user(
+    user: User,
+    changes: dict[str, Any],
+    principal: Principal,
+    *,
+    read_at: datetime | None = None,
+) -> User:
+    """Apply ``changes`` (role, agency, name, active, password; only the fields sent).
+
+    ``read_at``: the ``updated_at`` the caller's form was read at; the change applies only if
+    the account was not changed since (else :class:`ConflictError`: never an overwrite)."""
+    if read_at is not None and as_utc(user.updated_at) != as_utc(read_at):
+        raise ConflictError("the account changed meanwhile; reload it and try again")
     changes = dict(changes)
     role = changes.get("role", user.role)
     agency = changes.get("agency", user.agency if role is Role.AGENCY else None)
@@ -195,13 +211,18 @@ async def update_user(user: User, changes: dict[str, Any], principal: Principal)
     # Only the fields sent: a sign-in at the same moment keeps its last_login_at, and this
     # change (e.g. a deactivation) is not undone by it. A change of password, role or status
     # moves token_version on ($inc), revoking every token issued before.
+    guard: dict[str, Any] = {"_id": user.id}
+    if read_at is not None:
+        guard["updated_at"] = read_at
     stored = await find_one_and_update(
         User,
-        {"_id": user.id},
+        guard,
         set={**changes, "updated_at": utcnow()},
         inc={"token_version": 1} if revokes_tokens(user, changes) else None,
     )
     if stored is None:
+        if read_at is not None and await User.get(user.id) is not None:
+            raise ConflictError("the account changed meanwhile; reload it and try again")
         raise NotFoundError("no such user")
     await audit.record(principal, "user.update", "user", str(user.id), before=before, after=shown)
     return stored

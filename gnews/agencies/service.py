@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from gnews.accounts.guards import Principal
 from gnews.agencies.models import Agency
 from gnews.audit import service as audit
-from gnews.core.clock import utcnow
+from gnews.core.clock import as_utc, utcnow
 from gnews.core.errors import ConflictError, FieldError, NotFoundError
 from gnews.core.pagination import check_limit, page_by_id
 from gnews.core.persistence import find_one_and_update
@@ -65,15 +66,31 @@ async def create_agency(values: dict[str, Any], principal: Principal) -> Agency:
     return agency
 
 
-async def update_agency(agency: Agency, changes: dict[str, Any], principal: Principal) -> Agency:
-    """Apply ``changes`` (validated, JSON-compatible, only the fields sent) and audit them."""
+async def update_agency(
+    agency: Agency,
+    changes: dict[str, Any],
+    principal: Principal,
+    *,
+    read_at: datetime | None = None,
+) -> Agency:
+    """Apply ``changes`` (validated, JSON-compatible, only the fields sent) and audit them.
+
+    ``read_at``: the ``updated_at`` the caller's form was read at; the change applies only if
+    the agency was not changed since (else :class:`ConflictError`: never an overwrite)."""
+    if read_at is not None and as_utc(agency.updated_at) != as_utc(read_at):
+        raise ConflictError(f"agency {agency.code!r} changed meanwhile; reload it and try again")
     if not changes:
         return agency
     before = {key: getattr(agency, key) for key in changes}
-    stored = await find_one_and_update(
-        Agency, {"_id": agency.id}, set={**changes, "updated_at": utcnow()}
-    )
+    guard: dict[str, Any] = {"_id": agency.id}
+    if read_at is not None:
+        guard["updated_at"] = read_at
+    stored = await find_one_and_update(Agency, guard, set={**changes, "updated_at": utcnow()})
     if stored is None:
+        if read_at is not None and await Agency.get(agency.id) is not None:
+            raise ConflictError(
+                f"agency {agency.code!r} changed meanwhile; reload it and try again"
+            )
         raise NotFoundError(f"no agency {agency.code!r}")
     await audit.record(
         principal, "agency.update", "agency", agency.code, before=before, after=changes

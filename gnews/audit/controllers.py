@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, get
@@ -29,10 +30,14 @@ class AuditController(Controller):
         target_id: FromQuery[str | None] = None,
         action: FromQuery[str | None] = None,
         actor_id: Annotated[str | None, QueryParameter(name="actor")] = None,
+        since: FromQuery[datetime | None] = None,
+        until: FromQuery[datetime | None] = None,
         cursor: Cursor = None,
         limit: Limit = None,
     ) -> Page[AuditEntryOut]:
-        """Entries filtered by target, action or actor id; keyset-paginated."""
+        """Entries filtered by target, action or actor id, and by when they were recorded
+        (``since`` inclusive, ``until`` exclusive, ISO 8601 with an offset; whole seconds);
+        keyset-paginated."""
         return Page.of(
             AuditEntryOut.from_document,
             await service.list_entries(
@@ -40,6 +45,8 @@ class AuditController(Controller):
                 target_id=target_id,
                 action=action,
                 actor_id=actor_id,
+                since=since,
+                until=until,
                 cursor=cursor,
                 limit=limit,
             ),

@@ -13,7 +13,10 @@ from litestar.types import ControllerRouterHandler
 
 from gnews.config import Settings
 from gnews.console import sessions
+from gnews.console.admin import AgenciesController, AuditController, UsersController
+from gnews.console.agency import AgencyController, ApiKeysController
 from gnews.console.auth import HomeController, SignInController
+from gnews.console.developer import ListingsController, RegisterController
 from gnews.console.notifications import NotificationPagesController
 from gnews.console.rendering import page
 from gnews.core.errors import DomainError
@@ -22,6 +25,13 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     SignInController,
     HomeController,
     NotificationPagesController,
+    AgencyController,
+    ApiKeysController,
+    RegisterController,
+    ListingsController,
+    UsersController,
+    AgenciesController,
+    AuditController,
 ]
 """Every page controller of the console (each area adds its own)."""
 

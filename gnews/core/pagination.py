@@ -117,14 +117,23 @@ async def page_by_id(
     *,
     descending: bool = False,
     cursor: str | None = None,
+    id_from: PydanticObjectId | None = None,
+    id_before: PydanticObjectId | None = None,
 ) -> tuple[list[D], str | None]:
-    """One page of ``document`` matching ``criteria`` in ``_id`` order, after ``cursor``.
+    """One page of ``document`` matching ``criteria`` in ``_id`` order, after ``cursor``
+    (within ``id_from <= _id < id_before`` when given).
 
     The page after the cursor is one range on ``_id`` (:func:`find_after_id`), served from an
     index ending in ``_id`` on MongoDB and on the embedded server alike.
     """
     documents = await find_after_id(
-        document, criteria, _id_after(cursor), descending=descending, limit=limit + 1
+        document,
+        criteria,
+        _id_after(cursor),
+        descending=descending,
+        limit=limit + 1,
+        id_from=id_from,
+        id_before=id_before,
     )
     next_cursor = encode_cursor([str(documents[limit - 1].id)]) if len(documents) > limit else None
     return documents[:limit], next_cursor

@@ -11,7 +11,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from gnews.accounts.guards import BEARER, Caller, requires
+from gnews.accounts.guards import BEARER, BEARER_OR_API_KEY, Caller, requires
 from gnews.accounts.models import Role
 from gnews.core.dependencies import RedisClient
 from gnews.core.http_cache import cached_json
@@ -41,6 +41,33 @@ Item = NamedDependency[NewsItem]
 async def provide_item(item_id: FromPath[str]) -> NewsItem:
     """Dependency ``item``: the news item named by the path (any status), or 404."""
     return await editorial.item_or_404(item_id)
+
+
+class AgencyItemsController(Controller):
+    """An agency's own news items with their review outcome (its users, its API keys, admins)."""
+
+    path = "/api/v1/agencies/{code:str}/items"
+    tags = ["editorial"]
+    guards = [requires(Role.ADMIN, Role.AGENCY)]
+    security = BEARER_OR_API_KEY
+
+    @get("/", summary="An agency's items in any status, with rejection reasons, newest first")
+    async def list_agency_items(
+        self,
+        code: FromPath[str],
+        principal: Caller,
+        status: FromQuery[ItemStatus | None] = None,
+        cursor: Cursor = None,
+        limit: Limit = None,
+    ) -> Page[ItemOut]:
+        """By ``published_at``, newest first; ``rejection_reason`` says why an editor rejected
+        or withdrew an item. Another agency's items are 404 (their agency is "not found")."""
+        return Page.of(
+            ItemOut.from_document,
+            await editorial.items_of_agency(
+                code, principal, status=status, cursor=cursor, limit=limit
+            ),
+        )
 
 
 class EditorialController(Controller):

@@ -17,6 +17,7 @@ from beanie import Document
 from redis.asyncio import Redis
 
 from gnews.accounts.guards import Principal
+from gnews.agencies.service import agency_managed_by
 from gnews.audit.changes import change_audited
 from gnews.core.clock import utcnow
 from gnews.core.errors import ConflictError
@@ -78,6 +79,21 @@ async def list_items(
     return await page_by_key(
         NewsItem, criteria, "sort_key", check_limit(limit), descending=True, cursor=cursor
     )
+
+
+async def items_of_agency(
+    code: str,
+    principal: Principal,
+    *,
+    status: ItemStatus | None,
+    cursor: str | None,
+    limit: int | None,
+) -> tuple[list[NewsItem], str | None]:
+    """One page of agency ``code``'s items in any status (or ``status``), newest first, with
+    their review outcome, for the agency's own principals and admins; another agency is "not
+    found" (:func:`gnews.agencies.service.agency_managed_by`)."""
+    agency = await agency_managed_by(code, principal)
+    return await list_items(status=status, agency=agency.code, cursor=cursor, limit=limit)
 
 
 # -- news items: search terms -------------------------------------------------------------------

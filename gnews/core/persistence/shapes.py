@@ -159,29 +159,49 @@ async def find_after_id(
     *,
     descending: bool,
     limit: int,
+    id_from: Any = None,
+    id_before: Any = None,
 ) -> list[D]:
     """Up to ``limit`` documents of ``document`` matching ``query`` in ``_id`` order (newest
-    first when ``descending``), strictly after the id ``after`` when it is given.
+    first when ``descending``), strictly after the id ``after`` when it is given, and within
+    ``id_from <= _id < id_before`` when those are given (e.g. ObjectIds of a time range).
 
-    MongoDB: the range on ``_id`` in the filter. nx-27017 filters every document in Python for a
-    range on ``_id`` in a filter, so there the range is the cursor option ``min`` (inclusive:
-    the ``after`` document itself is dropped) or ``max`` (exclusive), an SQL range on its
-    ``_id`` column.
+    MongoDB: the ranges on ``_id`` in the filter. nx-27017 filters every document in Python for
+    a range on ``_id`` in a filter, so there the ranges are the cursor options ``min``
+    (inclusive) and ``max`` (exclusive), an SQL range on its ``_id`` column (the ``after``
+    document itself is dropped when it is the inclusive bound).
     """
     direction = SortDirection.DESCENDING if descending else SortDirection.ASCENDING
-    if after is None or not on_embedded_server():
-        filter_ = dict(query)
-        if after is not None:
-            filter_ = all_of([filter_, {"_id": {"$lt" if descending else "$gt": after}}])
+    lower, upper = id_from, id_before  # lower inclusive, upper exclusive
+    drop_after = False
+    if after is not None:
+        if descending:
+            upper = after if upper is None else min(upper, after)
+        else:
+            drop_after = lower is None or after >= lower
+            lower = after if lower is None else max(lower, after)
+    if not on_embedded_server():
+        conditions: list[Mapping[str, Any]] = [dict(query)]
+        if lower is not None:
+            conditions.append({"_id": {"$gt" if drop_after else "$gte": lower}})
+        if upper is not None:
+            conditions.append({"_id": {"$lt": upper}})
+        filter_ = all_of(conditions)
         return await document.find(filter_).sort([("_id", direction)]).limit(limit).to_list()
-    bound: dict[str, Any] = {"max" if descending else "min": {"_id": str(after)}}
+    bounds: dict[str, Any] = {}
+    if lower is not None:
+        bounds["min"] = {"_id": str(lower)}
+    if upper is not None:
+        bounds["max"] = {"_id": str(upper)}
+    if not bounds:
+        return await document.find(dict(query)).sort([("_id", direction)]).limit(limit).to_list()
     found = (
-        await document.find(dict(query), hint=[("_id", 1)], **bound)
+        await document.find(dict(query), hint=[("_id", 1)], **bounds)
         .sort([("_id", direction)])
         .limit(limit + 1)
         .to_list()
     )
-    return [found_document for found_document in found if found_document.id != after][:limit]
+    return [item for item in found if not (drop_after and item.id == after)][:limit]
 
 
 def one_of(values: Sequence[Any]) -> dict[str, Any]:
