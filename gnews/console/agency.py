@@ -1,5 +1,5 @@
 """The agency staff's console: their agency's sources with health, their news items with review
-outcomes and rejection reasons, their notifications, and API keys (shared with admins, who
+outcomes and rejection reasons, and API keys (shared with admins, who
 manage any agency's keys).
 
 Every page calls the same services as the API with the signed-in ``Principal``: another
@@ -26,8 +26,6 @@ from gnews.console.source_health import health_of
 from gnews.core.errors import DomainError, ForbiddenError
 from gnews.news import service as news
 from gnews.news.models import ItemStatus
-from gnews.notifications import service as notifications
-from gnews.notifications.models import NotificationStatus
 from gnews.sources import service as sources
 
 
@@ -45,7 +43,8 @@ def _status_or_none(enum: Any, value: str | None) -> Any:
 
 
 class AgencyController(Controller):
-    """``/console/agency/...``: an agency user's own sources, items and notifications."""
+    """``/console/agency/...``: an agency user's own sources and items (their notifications are
+    the agency-filtered /console/notifications)."""
 
     path = "/agency"
     include_in_schema = False
@@ -101,28 +100,6 @@ class AgencyController(Controller):
             next_cursor=next_cursor,
             status=chosen.value if chosen else "",
             statuses=list(ItemStatus),
-        )
-
-    @get("/notifications")
-    async def notification_list(
-        self,
-        request: Request[Any, Any, Any],
-        principal: NamedDependency[Principal],
-        status: FromQuery[str | None] = None,
-        cursor: FromQuery[str | None] = None,
-    ) -> Template:
-        """The agency's notifications (each links to its delivery page)."""
-        require_role(principal, Role.AGENCY)
-        chosen = _status_or_none(NotificationStatus, status)
-        found, next_cursor = await notifications.list_notifications(principal, chosen, 50, cursor)
-        return page(
-            request,
-            "agency/notifications.html",
-            principal,
-            notifications=found,
-            next_cursor=next_cursor,
-            status=chosen.value if chosen else "",
-            statuses=list(NotificationStatus),
         )
 
     @get("/keys")

@@ -24,14 +24,9 @@ class MenuEntry:
 
 MENU: list[MenuEntry] = [
     MenuEntry("/", "หน้าแรก", "Home", EVERYONE),
-<<<<<<< HEAD
     MenuEntry("/notifications", "การแจ้งเตือน", "Notifications", STAFF | {Role.AGENCY}),
-=======
     MenuEntry("/agency/sources", "แหล่งข่าวของเรา", "Our sources", frozenset({Role.AGENCY})),
     MenuEntry("/agency/items", "ข่าวของเรา", "Our news", frozenset({Role.AGENCY})),
-    MenuEntry(
-        "/agency/notifications", "การแจ้งเตือนของเรา", "Our notifications", frozenset({Role.AGENCY})
-    ),
     MenuEntry("/agency/keys", "คีย์ API", "API keys", frozenset({Role.AGENCY})),
     MenuEntry(
         "/developer/listings", "แอปของฉัน", "My apps", frozenset({Role.DEVELOPER, Role.AGENCY})
@@ -39,7 +34,6 @@ MENU: list[MenuEntry] = [
     MenuEntry("/admin/users", "ผู้ใช้", "Users", frozenset({Role.ADMIN})),
     MenuEntry("/admin/agencies", "หน่วยงาน", "Agencies", frozenset({Role.ADMIN})),
     MenuEntry("/admin/audit", "บันทึกการตรวจสอบ", "Audit log", frozenset({Role.ADMIN})),
->>>>>>> console-people
 ]
 """Every entry, in menu order. Each area of the console appends its own entries."""
 

@@ -155,7 +155,6 @@ async def test_api_key_secret_is_shown_once_and_revoked(client, make_user):
     [
         ("/console/agency/items", "agency"),
         ("/console/agency/sources", "agency"),
-        ("/console/agency/notifications", "agency"),
         ("/console/developer/listings", "developer"),
         ("/console/admin/users", "admin"),
         ("/console/admin/agencies", "admin"),
