@@ -24,6 +24,9 @@ class MenuEntry:
 
 MENU: list[MenuEntry] = [
     MenuEntry("/", "หน้าแรก", "Home", EVERYONE),
+    MenuEntry("/queue", "คิวตรวจข่าว", "Editorial queue", STAFF),
+    MenuEntry("/sources", "แหล่งข่าว", "Sources", STAFF),
+    MenuEntry("/gac/review", "ตรวจแอป GAC", "GAC review", STAFF),
 ]
 """Every entry, in menu order. Each area of the console appends its own entries."""
 

@@ -14,10 +14,14 @@ from litestar.types import ControllerRouterHandler
 from gnews.config import Settings
 from gnews.console import sessions
 from gnews.console.auth import HomeController, SignInController
+from gnews.console.editorial import QueueController
+from gnews.console.gac_review import GacReviewController
 from gnews.console.rendering import page
+from gnews.console.sources import SourcesController
 from gnews.core.errors import DomainError
 
 CONTROLLERS: list[ControllerRouterHandler] = [SignInController, HomeController]
+CONTROLLERS += [QueueController, SourcesController, GacReviewController]  # the editors' pages
 """Every page controller of the console (each area adds its own)."""
 
 
