@@ -302,9 +302,7 @@ class QueueController(Controller):
 
         async def act(item: NewsItem, values: dict[str, Any]) -> None:
             read_at = _version(values.get("updated_at"))
-            fields = {
-                k: values[k] for k in ("title", "summary", "categories", "provinces") if k in values
-            }
+            fields: dict[str, Any] = {k: v for k, v in values.items() if k in EDITABLE}
             patch = parse_form(ItemPatch, fields)
             changes = {
                 key: value

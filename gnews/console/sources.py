@@ -198,9 +198,7 @@ class SourcesController(Controller):
         values = _values_of(await request.form())
         current = source.model_dump(mode="json")
         try:
-            fields = {
-                k: v for k, v in values.items() if k in FIELDS and k not in ("slug", "agency")
-            }
+            fields = {k: v for k, v in values.items() if k in FIELDS and k not in FIXED}
             patch = parse_form(SourcePatch, fields).model_dump(mode="json", exclude_unset=True)
             changes = {k: v for k, v in patch.items() if v != current.get(k)}
             await service.update_source(source, changes, staff)
