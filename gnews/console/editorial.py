@@ -243,6 +243,7 @@ class QueueController(Controller):
                 stale = error.message == editorial.STALE_ITEM
                 errors[FORM_FIELD] = _says(request, STALE) if stale else error.message
                 item = await editorial.item_or_404(item_id)
+                values = {}  # the form shows the item as it is now, not the stale input
             return await render_queue(
                 request,
                 staff,

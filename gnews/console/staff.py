@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from litestar.di import NamedDependency
+
 from gnews.accounts.guards import Principal
 from gnews.core.errors import FieldError, ForbiddenError
 from gnews.thai.dates import BANGKOK
 
 
-async def provide_staff(principal: Principal) -> Principal:
+async def provide_staff(principal: NamedDependency[Principal]) -> Principal:
     """Dependency ``staff``: the signed-in principal when staff; 403 for anyone else."""
     if not principal.is_staff:
         raise ForbiddenError("requires role: admin, editor")
