@@ -177,6 +177,7 @@ async def render_queue(
         values=values or {},
         flash=flash,
         is_published=item is not None and item.status is ItemStatus.PUBLISHED,
+        last=request.query_params.get("last") if request.query_params.get("done") else None,
     )
 
 
@@ -253,7 +254,10 @@ class QueueController(Controller):
                 errors=errors,
                 values=values,
             )
-        more = {"done": message} if next_item else {"item": item_id, "done": message}
+        # Moving on, the page links back to the item just approved (to feature or pin it).
+        more = (
+            {"done": message, "last": item_id} if next_item else {"item": item_id, "done": message}
+        )
         return Redirect(queue_url(filters, **more), status_code=303)
 
     @post("/{item_id:str}/approve")

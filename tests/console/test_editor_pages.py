@@ -9,8 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from appcenter.models import AppListing, ListingStatus
+from gnews.accounts.guards import principal_of
 from gnews.console.gac_review import store_links
+from gnews.core.errors import ConflictError
 from gnews.core.persistence import update_one
+from gnews.news import service as editorial
 from gnews.news.models import ItemStatus, NewsItem
 from gnews.notifications.models import Notification, NotificationStatus
 from gnews.sources.models import Source
@@ -120,6 +123,7 @@ async def test_approve_shows_the_next_item_and_publishes_to_the_public_feed(clie
     assert approved.status_code == 303 and approved.headers["location"].startswith("/console/queue")
     following = await client.get(approved.headers["location"])
     assert f'data-item="{second.id}"' in following.text and "อนุมัติแล้ว" in following.text
+    assert f'item={first.id}" id="last-item"' in following.text  # to feature or pin it next
     stored = await _item(first.id)
     assert stored.status is ItemStatus.PUBLISHED and stored.reviewed_by == str(editor.id)
     feed = (await client.get("/api/v1/news")).json()
@@ -352,6 +356,19 @@ async def test_gac_review_shows_the_listing_and_publishes_it(client, make_user):
     assert delisted.status_code == 303
     stored = await reload_listing(listing)
     assert stored.status is ListingStatus.DELISTED and stored.status_reason == "เลิกให้บริการ"
+
+
+async def test_the_services_stale_guard_writes_nothing(client, make_user):
+    editor = principal_of(await make_user("editor"))
+    item = await _item((await pending_item(await make_source(), "เดิม")).id)
+    read_at = item.updated_at
+    await editorial.edit_item(item, {"summary": "แก้โดยคนแรก"}, editor, read_at=read_at)
+    with pytest.raises(ConflictError):  # the copy read before the first edit, the same version
+        await editorial.edit_item(item, {"title": "ทับ"}, editor, read_at=read_at)
+    stored = await _item(item.id)
+    assert stored.title == "เดิม" and stored.summary == "แก้โดยคนแรก"
+    fresh = await editorial.edit_item(stored, {"title": "ใหม่"}, editor, read_at=stored.updated_at)
+    assert fresh.title == "ใหม่"
 
 
 def test_store_links_say_which_link_is_not_of_its_store():
