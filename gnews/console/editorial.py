@@ -153,9 +153,11 @@ async def render_queue(
     )
     if item is None and items:
         item = items[0]
-    known_sources, _ = await sources.list_sources(
-        staff, agency=None, enabled=None, cursor=None, limit=100
-    )
+    known_sources: list[Any] = []
+    if filters.get("agency"):  # an agency's sources to choose from (every source: too many)
+        known_sources, _ = await sources.list_sources(
+            staff, agency=filters["agency"], enabled=None, cursor=None, limit=100
+        )
     return page(
         request,
         "editorial/queue.html",

@@ -245,6 +245,9 @@ async def test_queue_is_keyset_paged_and_filters_by_agency_and_source(client, ma
     assert re.findall(r'item=[0-9a-f]{24}">([^<]+)</a>', by_agency.text) == ["moph only"]
     by_source = await client.get("/console/queue", params={"source_id": str(other.id)})
     assert "moph only" in by_source.text and "dopa 00" not in by_source.text
+    choose = await client.get("/console/queue", params={"agency": "moph"})
+    assert f'<option value="{other.id}"' in choose.text  # an agency's sources to choose from
+    assert f'<option value="{dopa.id}"' not in choose.text
 
 
 async def test_sources_health_and_actions(client, make_user):
