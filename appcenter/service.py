@@ -64,7 +64,7 @@ from gnews.core.highlights import check_until
 from gnews.core.http_cache import invalidate
 from gnews.core.pagination import check_limit, page_by_id, page_by_time
 from gnews.core.persistence.lookup import get_or_not_found
-from gnews.core.persistence.shapes import all_of
+from gnews.core.persistence.shapes import all_of, count
 from gnews.geo.provinces import UnknownProvinceError, check_province_code
 from gnews.notifications import service as notifications
 from gnews.notifications.message import app_deep_link
@@ -182,6 +182,13 @@ async def review_queue(
         criteria["agency"] = agency
     return await page_by_time(
         AppListing, criteria, "submitted_at", check_limit(limit), descending=False, cursor=cursor
+    )
+
+
+async def count_in_review() -> int:
+    """How many listings wait for review: an index-served count."""
+    return await count(
+        AppListing.get_pymongo_collection(), {"status": ListingStatus.IN_REVIEW.value}
     )
 
 

@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 from gnews.accounts import service as accounts
 from gnews.accounts.guards import Principal
 from gnews.console import sessions
+from gnews.console.editorial import editor_home
 from gnews.console.forms import FORM_FIELD
 from gnews.console.rendering import page
 from gnews.core.errors import UnauthorizedError
@@ -81,5 +82,7 @@ class HomeController(Controller):
     async def home(
         self, request: Request[Any, Any, Any], principal: NamedDependency[Principal]
     ) -> Template:
-        """The home page of the role."""
+        """The home page of the role (editors and admins: what needs them)."""
+        if principal.is_staff:
+            return await editor_home(request, principal)
         return page(request, "home.html", principal)

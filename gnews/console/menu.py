@@ -24,6 +24,9 @@ class MenuEntry:
 
 MENU: list[MenuEntry] = [
     MenuEntry("/", "หน้าแรก", "Home", EVERYONE),
+    MenuEntry("/queue", "คิวตรวจข่าว", "Editorial queue", STAFF),
+    MenuEntry("/sources", "แหล่งข่าว", "Sources", STAFF),
+    MenuEntry("/gac/review", "ตรวจแอป GAC", "GAC review", STAFF),
     MenuEntry("/notifications", "การแจ้งเตือน", "Notifications", STAFF | {Role.AGENCY}),
     MenuEntry("/agency/sources", "แหล่งข่าวของเรา", "Our sources", frozenset({Role.AGENCY})),
     MenuEntry("/agency/items", "ข่าวของเรา", "Our news", frozenset({Role.AGENCY})),

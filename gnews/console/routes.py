@@ -17,13 +17,19 @@ from gnews.console.admin import AgenciesController, AuditController, UsersContro
 from gnews.console.agency import AgencyController, ApiKeysController
 from gnews.console.auth import HomeController, SignInController
 from gnews.console.developer import ListingsController, RegisterController
+from gnews.console.editorial import QueueController
+from gnews.console.gac_review import GacReviewController
 from gnews.console.notifications import NotificationPagesController
 from gnews.console.rendering import page
+from gnews.console.sources import SourcesController
 from gnews.core.errors import DomainError
 
 CONTROLLERS: list[ControllerRouterHandler] = [
     SignInController,
     HomeController,
+    QueueController,  # the editors' pages
+    SourcesController,
+    GacReviewController,
     NotificationPagesController,
     AgencyController,
     ApiKeysController,

@@ -19,12 +19,13 @@ from redis.asyncio import Redis
 from gnews.accounts.guards import Principal
 from gnews.agencies.service import agency_managed_by
 from gnews.audit.changes import change_audited
-from gnews.core.clock import utcnow
+from gnews.core.clock import as_utc, utcnow
 from gnews.core.errors import ConflictError
 from gnews.core.highlights import check_until
 from gnews.core.http_cache import invalidate
 from gnews.core.pagination import check_limit, page_by_key
 from gnews.core.persistence.lookup import get_or_not_found
+from gnews.core.persistence.shapes import count
 from gnews.news.models import ItemStatus, NewsItem, ProvinceTag, reach_of
 from gnews.news.tagging import item_text
 from gnews.thai.text import index_terms
@@ -33,6 +34,8 @@ D = TypeVar("D", bound=Document)
 
 CACHE_NAMESPACE = "news"
 """The Redis response-cache namespace of the public news (``gnews.core.http_cache``)."""
+
+STALE_ITEM = "the news item changed meanwhile; reload it and try again"
 
 # -- lookups ------------------------------------------------------------------------------------
 
@@ -65,6 +68,14 @@ async def review_queue(
     return await page_by_key(
         NewsItem, criteria, "queue_key", check_limit(limit), descending=False, cursor=cursor
     )
+
+
+async def count_pending(*, agency: str | None = None) -> int:
+    """How many items wait for review (of ``agency``): an index-served count."""
+    criteria: dict[str, Any] = {"status": ItemStatus.PENDING.value}
+    if agency is not None:
+        criteria["agency"] = agency
+    return await count(NewsItem.get_pymongo_collection(), criteria)
 
 
 async def list_items(
@@ -134,8 +145,11 @@ async def _change_item(
     updates: dict[str, Any],
     principal: Principal,
     redis: Redis | None = None,
+    *,
+    guard: dict[str, Any] | None = None,
 ) -> NewsItem:
-    """Store ``updates`` to ``item`` if it still has the status it was read with (else 409), and
+    """Store ``updates`` to ``item`` if it still has the status it was read with (and matches
+    ``guard``; else 409), and
     audit the fields that changed (:func:`gnews.audit.changes.change_audited`): of two editors
     acting at once, one gets 409, and a re-poll changing other fields meanwhile keeps them.
     When the item is or was published, the public news cache is invalidated (``redis`` given).
@@ -144,7 +158,7 @@ async def _change_item(
     stored, changed = await change_audited(
         item,
         updates,
-        guard={"status": read_status},
+        guard={"status": read_status, **(guard or {})},
         actor=principal,
         action=f"news.{action}",
         target_type="news_item",
@@ -187,9 +201,18 @@ async def transition(
 
 
 async def edit_item(
-    item: NewsItem, changes: dict[str, Any], principal: Principal, *, redis: Redis | None = None
+    item: NewsItem,
+    changes: dict[str, Any],
+    principal: Principal,
+    *,
+    redis: Redis | None = None,
+    read_at: datetime | None = None,
 ) -> NewsItem:
     """An editor's corrections (title, summary, categories, provinces; only the fields sent).
+
+    ``read_at``: the ``updated_at`` of the item the editor's form was made from; when the item
+    changed since (another editor, a re-poll), 409 and nothing is written (a stale form never
+    overwrites).
 
     Every field sent joins ``edited_fields``, so re-polls of the feed never overwrite it, with
     what is derived from it: ``province_tags`` with ``provinces``, ``search_terms`` with
@@ -197,6 +220,8 @@ async def edit_item(
     editor; an empty list makes the item national. A new title or summary recomputes the search
     terms (:func:`item_search_terms`).
     """
+    if read_at is not None and as_utc(read_at) != as_utc(item.updated_at):
+        raise ConflictError(STALE_ITEM)
     if not changes:
         return item
     updates: dict[str, Any] = {}
@@ -219,7 +244,8 @@ async def edit_item(
         )
         edited.append("search_terms")
     updates["edited_fields"] = list(dict.fromkeys(edited))
-    return await _change_item(item, "edit", updates, principal, redis)
+    guard = {"updated_at": item.updated_at} if read_at is not None else {}
+    return await _change_item(item, "edit", updates, principal, redis, guard=guard)
 
 
 def _require_published(item: NewsItem, what: str) -> None:

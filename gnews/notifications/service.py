@@ -20,7 +20,7 @@ at most that one open.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,7 +36,7 @@ from gnews.core.errors import ConflictError, FieldError, ForbiddenError, NotFoun
 from gnews.core.pagination import page_by_id, page_by_key
 from gnews.core.persistence import find_one_and_update, object_id, update_one
 from gnews.core.persistence.lookup import get_or_not_found
-from gnews.core.persistence.shapes import count_by
+from gnews.core.persistence.shapes import count, count_by
 from gnews.devices.models import Device
 from gnews.devices.platforms import push_platforms
 from gnews.jobs import FANOUT, enqueue, fanout_job_id
@@ -504,3 +504,20 @@ async def cancel(notification_id: str, principal: Principal) -> Notification:
     if notification.status is NotificationStatus.CANCELLED:
         return notification
     raise ConflictError(f"the notification is already {notification.status.value}")
+
+
+async def count_by_status(statuses: Iterable[NotificationStatus]) -> dict[NotificationStatus, int]:
+    """How many notifications are in each of ``statuses`` (index-served counts)."""
+    wanted = list(statuses)
+    counted = await count_by(
+        Notification.get_pymongo_collection(), {}, "status", [s.value for s in wanted]
+    )
+    return {status: counted[status.value] for status in wanted}
+
+
+async def count_drafts(*, origin: str | None = None) -> int:
+    """How many drafts wait for staff (written by ``origin`` only, e.g. GAC's new-app drafts)."""
+    criteria: dict[str, Any] = {"status": NotificationStatus.DRAFT.value}
+    if origin is not None:
+        criteria["origin"] = origin
+    return await count(Notification.get_pymongo_collection(), criteria)

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from arq.connections import ArqRedis
+from beanie import SortDirection
 
 from gnews.accounts.guards import Principal
 from gnews.agencies.service import check_active_agencies
@@ -59,6 +60,20 @@ async def list_sources(
             return [], None
         criteria["agency"] = principal.agency
     return await page_by_id(Source, criteria, size, cursor=cursor)
+
+
+async def failing_sources(limit: int) -> tuple[list[Source], bool]:
+    """Up to ``limit`` enabled sources whose last poll failed, most failures first, and whether
+    there are more. Sources are few (hundreds, one per agency feed), so this reads them."""
+    found = (
+        await Source.find({"enabled": True, "consecutive_failures": {"$gt": 0}})
+        .sort(
+            [("consecutive_failures", SortDirection.DESCENDING), ("_id", SortDirection.ASCENDING)]
+        )
+        .limit(limit + 1)
+        .to_list()
+    )
+    return found[:limit], len(found) > limit
 
 
 async def request_poll(source: Source, redis: ArqRedis) -> bool:

@@ -184,3 +184,22 @@ async def test_database_now_is_the_servers_time(samples) -> None:
     # The test servers run on this machine: the database clock is this one, within a second.
     assert abs((at - before).total_seconds()) < 1
     assert at.tzinfo is not None
+
+
+async def test_a_guard_on_a_time_is_exact_to_the_millisecond(samples):
+    # A version guard: an update made from a copy read at one time must not match a document
+    # changed since, even within the same second (the embedded server compares to the second).
+    read_at = AT.replace(microsecond=120_000)
+    sample = await insert(samples(name="a", seen_at=read_at))
+    changed_at = read_at + timedelta(milliseconds=300)
+    assert await update_one(
+        samples, {"_id": sample.id, "seen_at": read_at}, set={"seen_at": changed_at}
+    )
+    stale = await find_one_and_update(
+        samples, {"_id": sample.id, "seen_at": read_at}, set={"name": "b"}
+    )
+    assert stale is None
+    fresh = await find_one_and_update(
+        samples, {"_id": sample.id, "seen_at": changed_at}, set={"name": "c"}
+    )
+    assert fresh is not None and fresh.name == "c"

@@ -7,6 +7,8 @@ MongoDB in ways that matter to writes (checked against its source and by experim
   the string ``'2026-01-01 00:00:00'``; every later date comparison on that field fails.
   ``$push`` stores every document it appends as a JSON string. Datetimes inside a ``$set``
   sub-document or list, inserts and whole-document replaces keep real dates.
+- A datetime equality in a filter matches any time within the same second; an update guarded
+  by one (a version on ``updated_at``) is done as the compare-and-swap, which checks it exactly.
 - Update pipelines (``[{"$set": …}]``, ``$$NOW``) are rejected.
 - ``partialFilterExpression`` is ignored: a "partial" unique index is unique over every document.
   Its unique indexes, like SQLite's, accept any number of documents without the field (or null).

@@ -151,7 +151,9 @@ async def _apply(
     """
     collection = model.get_pymongo_collection()
     on_embedded = await embedded.is_embedded(collection)
-    if on_embedded and embedded.needs_compare_and_swap(model, update):
+    if on_embedded and (
+        embedded.needs_compare_and_swap(model, update) or _datetime_equalities(filter)
+    ):
         return await _compare_and_swap(model, filter, update)
     document = update.as_mongodb()
     if on_embedded:
@@ -432,7 +434,7 @@ async def _compare_and_swap(
     collection = model.get_pymongo_collection()  # type: ignore[attr-defined]
     for _ in range(MAX_ATTEMPTS):
         raw = await collection.find_one(dict(filter))
-        if raw is None:
+        if raw is None or not _same_moments(filter, raw):
             return None
         revision = raw.get(embedded.REVISION)
         changed = update.apply_to(raw)
@@ -445,6 +447,28 @@ async def _compare_and_swap(
         if replaced.matched_count:
             return changed
     raise UpdateConflict(f"{model.__name__}: update lost {MAX_ATTEMPTS} races in a row")
+
+
+def _datetime_equalities(filter: Mapping[str, Any]) -> dict[str, dt.datetime]:
+    """The conditions of ``filter`` that are a datetime equality (e.g. a version guard on
+    ``updated_at``)."""
+    return {path: value for path, value in filter.items() if isinstance(value, dt.datetime)}
+
+
+def _millisecond(moment: dt.datetime) -> dt.datetime:
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def _same_moments(filter: Mapping[str, Any], raw: Mapping[str, Any]) -> bool:
+    """Whether ``raw`` holds exactly the datetimes ``filter`` asks for (to the millisecond,
+    BSON's precision): the embedded server compares datetimes in a filter only to the second,
+    so a version guard on a time would match a document changed within the same second."""
+    for path, wanted in _datetime_equalities(filter).items():
+        stored = _get(raw, path)
+        if not isinstance(stored, dt.datetime) or _millisecond(stored) != _millisecond(wanted):
+            return False
+    return True
 
 
 def _deep_copy(value: Any) -> Any:
