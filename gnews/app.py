@@ -64,6 +64,7 @@ from gnews.plugins import PluginManager, build_plugin_manager
 from gnews.sources.controllers import SourceController
 from gnews.sources.sync import sync_plugin_sources
 from gnews.web import static_files, template_config
+from gnews.web.push import web_push
 from gnews.web.rendering import static
 
 
@@ -91,7 +92,14 @@ def route_handlers() -> list[ControllerRouterHandler]:
         ],
         opt={NEEDS_DATABASE: True},
     )
-    return [HealthController, ReferenceController, metrics_endpoint, static_files(), needs_database]
+    return [
+        HealthController,
+        ReferenceController,
+        metrics_endpoint,
+        static_files(),
+        web_push,  # /sw.js and the VAPID public key: Web Push in browsers
+        needs_database,
+    ]
 
 
 async def refuse_until_database_ready(request: Request) -> None:

@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     apns_key_id: str | None = None
     apns_team_id: str | None = None
     apns_topic: str | None = None
+    # Web Push (docs/push.md#web-push-browsers): the VAPID key (PEM, P-256) the server signs with
+    # and its contact (mailto: or https:); `gnews dev` generates a development key.
+    webpush_vapid_key_file: Path | None = None
+    webpush_vapid_subject: str | None = Field(None, pattern=r"^(mailto:\S+@\S+|https://\S+)$")
     # Push fan-out (docs/operations.md#push-notifications): devices per push batch, the lease of
     # a claimed batch or fan-out, how often the reconciler runs, batches one worker sends at once.
     push_batch_size: int = Field(500, ge=1, le=500)
@@ -87,6 +91,7 @@ class Settings(BaseSettings):
     dev_redis_port: int = Field(0, ge=0, le=65535)
     dev_fcm_port: int = Field(8470, ge=0, le=65535)
     dev_apns_port: int = Field(8471, ge=0, le=65535)
+    dev_webpush_port: int = Field(8472, ge=0, le=65535)
 
     _split_lists = field_validator(
         "plugins",

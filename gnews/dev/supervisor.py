@@ -251,18 +251,28 @@ class DevSupervisor:
             not {"apns_endpoint", "apns_key_file"} & configured,
         )
 
+    def _emulated_webpush(self) -> bool:
+        """Whether Web Push uses the development VAPID key (none is configured); its push
+        service emulator runs beside the others either way."""
+        return "webpush_vapid_key_file" not in self.settings.model_fields_set
+
     def _start_push_emulators(self) -> dict[str, str]:
         fcm, apns = self._emulated_gateways()
-        if not (fcm or apns):
+        webpush = self._emulated_webpush()
+        if not (fcm or apns or webpush):
             return {}
-        ports = self._port("GNEWS_DEV_FCM_PORT"), self._port("GNEWS_DEV_APNS_PORT")
+        ports = (
+            self._port("GNEWS_DEV_FCM_PORT"),
+            self._port("GNEWS_DEV_APNS_PORT"),
+            self._port("GNEWS_DEV_WEBPUSH_PORT"),
+        )
         self.push_emulators = start_push_emulators(self.data_dir, *ports)
         embedded = EmbeddedServer(
             "push gateway emulators", lambda: start_push_emulators(self.data_dir, *ports).server
         )
         embedded.server = self.push_emulators.server
         self.embedded.append(embedded)
-        return self.push_emulators.env(fcm=fcm, apns=apns)
+        return self.push_emulators.env(fcm=fcm, apns=apns, webpush=webpush)
 
     def _wait_ready(self) -> bool:
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
@@ -333,7 +343,19 @@ class DevSupervisor:
             )
         else:
             lines.append(f"  APNs:          {self.settings.apns_endpoint} (configured)")
+        lines.extend(self._webpush_lines())
         return lines
+
+    def _webpush_lines(self) -> list[str]:
+        emulators = self.push_emulators
+        key = "development VAPID key" if self._emulated_webpush() else "configured VAPID key"
+        if emulators is None or emulators.webpush_url is None:
+            return [f"  Web Push:      browsers' push services ({key})"]
+        url = emulators.webpush_url
+        return [
+            f"  Web Push:      browsers' push services ({key}); emulator {url} "
+            f"(POST {url}/subscriptions; {url}/_emulator/webpush/received)"
+        ]
 
     def _stop_all(self) -> None:
         live = [c.process for c in self.children if c.process and c.process.poll() is None]

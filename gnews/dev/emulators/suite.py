@@ -1,5 +1,6 @@
-"""Both emulators together, with the development credentials: what ``gnews emulators`` and
-``gnews dev`` run, and what tests and benchmarks start in-process."""
+"""The push emulators together (FCM, APNs, a Web Push service), with the development
+credentials: what ``gnews emulators`` and ``gnews dev`` run, and what tests and benchmarks start
+in-process."""
 
 from __future__ import annotations
 
@@ -14,24 +15,28 @@ from gnews.dev.emulators.control import add_control_routes
 from gnews.dev.emulators.credentials import DevCredentials, dev_credentials
 from gnews.dev.emulators.faults import Faults
 from gnews.dev.emulators.fcm import FcmEmulator
+from gnews.dev.emulators.webpush import WebPushEmulator
 
 APNS_CERT_FILE = "apns-emulator-cert.pem"
 
 
 @dataclass
 class PushEmulators:
-    """The running FCM and APNs emulators and the credentials that work with them."""
+    """The running emulators and the credentials that work with them."""
 
     fcm: FcmEmulator
     apns: ApnsEmulator
     credentials: DevCredentials
+    webpush: WebPushEmulator | None = None  # subscriptions carry its URL; no GNEWS_* for it
 
     def env(self) -> dict[str, str]:
         """The GNEWS_* variables pointing the transports at these emulators."""
         return self.credentials.env(self.fcm.url, self.apns.url)
 
     async def stop(self) -> None:
-        """Stop both."""
+        """Stop them all."""
+        if self.webpush is not None:
+            await self.webpush.stop()
         await self.apns.stop()
         await self.fcm.stop()
 
@@ -44,8 +49,9 @@ async def start_emulators(
     apns_port: int = 0,
     apns_tls: bool = False,
     faults: Faults | None = None,
+    webpush_port: int = 0,
 ) -> PushEmulators:
-    """Start both emulators (free ports when 0) and write/reuse credentials in ``credentials_dir``.
+    """Start the emulators (free ports when 0) and write/reuse credentials in ``credentials_dir``.
 
     The credentials are written before the APNs port listens, so a supervisor that waits for
     both ports finds the files. ``faults`` is copied to each emulator.
@@ -53,7 +59,9 @@ async def start_emulators(
     credentials_dir = credentials_dir.resolve()
     fcm = FcmEmulator(host=host, port=fcm_port, faults=_copy(faults))
     apns = ApnsEmulator(host=host, port=apns_port, tls=apns_tls, faults=_copy(faults))
-    add_control_routes(fcm.app, apns.name, apns)  # one HTTP control API for both
+    add_control_routes(fcm.app, apns.name, apns)  # one HTTP control API for all
+    webpush = WebPushEmulator(host=host, port=webpush_port, faults=_copy(faults))
+    add_control_routes(fcm.app, webpush.name, webpush)
     await fcm.start()
     credentials = dev_credentials(credentials_dir, fcm.token_uri)
     fcm.trust(credentials.client_email, credentials.service_account_public_key())
@@ -62,11 +70,13 @@ async def start_emulators(
     if apns.certificate_pem is not None:  # for clients to trust (TLS mode)
         (credentials_dir / APNS_CERT_FILE).write_bytes(apns.certificate_pem)
     try:
+        await webpush.start()
         await apns.start()
     except BaseException:
+        await webpush.stop()
         await fcm.stop()
         raise
-    return PushEmulators(fcm, apns, credentials)
+    return PushEmulators(fcm, apns, credentials, webpush)
 
 
 def _copy(faults: Faults | None) -> Faults:
@@ -78,7 +88,7 @@ def _copy(faults: Faults | None) -> Faults:
 
 
 def run_emulators(credentials_dir: Path, **options: object) -> None:
-    """Run both emulators until SIGINT/SIGTERM, printing how to point the transports at them."""
+    """Run the emulators until SIGINT/SIGTERM, printing how to point the transports at them."""
 
     async def main() -> None:
         emulators = await start_emulators(credentials_dir, **options)  # type: ignore[arg-type]
@@ -91,7 +101,11 @@ def run_emulators(credentials_dir: Path, **options: object) -> None:
         print(f"APNs emulator: {emulators.apns.url}  (HTTP/2)")
         if emulators.apns.tls:
             print(f"APNs certificate (self-signed): {credentials_dir / APNS_CERT_FILE}")
+        if emulators.webpush is not None:
+            push = emulators.webpush.url
+            print(f"Web Push:      {push}  (subscribe: POST {push}/subscriptions)")
         print(f"Received:      {control}/fcm/received  {control}/apns/received")
+        print(f"               {control}/webpush/received")
         print("Point the transports at them with:")
         for name, value in emulators.env().items():
             print(f"export {name}={value}")
