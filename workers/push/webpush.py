@@ -196,7 +196,9 @@ class VapidSigner:
         self.subject = subject
         self._headers: dict[str, tuple[float, str]] = {}  # origin -> (expiry, header)
         self.renewals = 0
-        self.authorization(endpoint_origin("https://example.org"))  # a bad subject fails now
+        self.authorization("https://example.org")  # a bad subject fails now, at start-up
+        self._headers.clear()
+        self.renewals = 0
 
     def authorization(self, origin: str, *, stale: str | None = None) -> str:
         """The ``Authorization: vapid t=…, k=…`` value for endpoints of ``origin``; ``stale``

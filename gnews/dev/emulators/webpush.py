@@ -112,10 +112,10 @@ class WebPushEmulator:
         self.faults = faults or Faults()
         self.recorder = Recorder()
         self.subscriptions: dict[str, Subscription] = {}
-        # Authorization header -> (JWT expiry, key, first seen): a JWT is verified once, as a
-        # push service caches it, so the emulator costs little per message.
-        self._verified: dict[str, tuple[float, bytes, float]] = {}
-        self._credentials_cutoff = 0.0
+        # Authorization header -> (JWT expiry, key): a JWT is verified once, as a push service
+        # caches it, so the emulator costs little per message.
+        self._verified: dict[str, tuple[float, bytes]] = {}
+        self._revoked: set[str] = set()
         self.app = web.Application(client_max_size=64 * 1024)
         self.app.router.add_post("/subscriptions", self._subscribe)
         self.app.router.add_route("OPTIONS", "/subscriptions", self._preflight)
@@ -156,7 +156,7 @@ class WebPushEmulator:
 
     def expire_credentials(self) -> None:
         """Refuse the VAPID JWTs seen so far (401): the transport must sign new ones."""
-        self._credentials_cutoff = time.time()
+        self._revoked.update(self._verified)
         self._verified.clear()
 
     def reset(self) -> None:
@@ -215,6 +215,8 @@ class WebPushEmulator:
     def _check_vapid(self, authorization: str, subscription: Subscription) -> None:
         """Raise :class:`VapidError` unless ``authorization`` is a valid VAPID header for a
         push to ``subscription`` at this service."""
+        if authorization in self._revoked:
+            raise VapidError("the VAPID JWT was revoked")
         now = time.time()
         cached = self._verified.get(authorization)
         if cached is not None and cached[0] > now:
@@ -247,10 +249,7 @@ class WebPushEmulator:
                 raise VapidError("the VAPID JWT expires more than 24 hours from now")
             if not SUBJECT_PATTERN.match(str(claims["sub"])):
                 raise VapidError("the VAPID sub must be a mailto: or https: contact")
-            self._verified[authorization] = (float(claims["exp"]), key, now)
-            cached = self._verified[authorization]
-        if cached[2] < self._credentials_cutoff:
-            raise VapidError("the VAPID JWT was revoked")
+            self._verified[authorization] = (float(claims["exp"]), key)
         if subscription.application_server_key not in (None, key):
             raise VapidError("the VAPID key is not the one the subscription was made with", 403)
 
