@@ -224,7 +224,7 @@ class PushEmulatorProcess:
     credentials_dir: Path
     webpush_url: str | None = None
 
-    def env(self, *, fcm: bool = True, apns: bool = True, webpush: bool = True) -> dict[str, str]:
+    def env(self, *, fcm: bool = True, apns: bool = True, webpush: bool = False) -> dict[str, str]:
         """GNEWS_* variables pointing the FCM and/or APNs transports at the emulators, and the
         development VAPID key of Web Push (``webpush``)."""
         from gnews.dev.emulators.credentials import (
@@ -239,7 +239,8 @@ class PushEmulatorProcess:
             self.credentials_dir / APNS_KEY_FILE,
             vapid_key_file=self.credentials_dir / VAPID_KEY_FILE if webpush else None,
         )
-        return credentials.env(self.fcm_url if fcm else None, self.apns_url if apns else None)
+        env = credentials.env(self.fcm_url if fcm else None, self.apns_url if apns else None)
+        return env | credentials.webpush_env()
 
 
 def start_push_emulators(

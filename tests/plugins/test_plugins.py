@@ -107,12 +107,17 @@ def test_gnews_plugins_lists_the_default_plugins_as_built_in(tmp_path):
     listed = run_cli("plugins", "--json", GNEWS_DATA_DIR=str(tmp_path))
     assert listed.returncode == 0, listed.stderr
     plugins = {p["name"]: p for p in json.loads(listed.stdout)["plugins"]}
-    assert set(DEFAULT_PLUGINS) == {"gnews.news.tagging", "workers.push.builtin"}
-    for name, hook in [
-        ("gnews.news.tagging", "gnews_item_provinces"),
-        ("workers.push.builtin", "gnews_push_transports"),
+    assert set(DEFAULT_PLUGINS) == {
+        "gnews.news.tagging",
+        "workers.push.builtin",
+        "workers.push.webpush",
+    }
+    for name, hooks in [
+        ("gnews.news.tagging", ["gnews_item_provinces"]),
+        ("workers.push.builtin", ["gnews_push_transports"]),
+        ("workers.push.webpush", ["gnews_push_transports"]),
     ]:
-        assert (plugins[name]["origin"], plugins[name]["hooks"]) == ("built-in", [hook])
+        assert (plugins[name]["origin"], plugins[name]["hooks"]) == ("built-in", hooks)
     table = run_cli("plugins", GNEWS_DATA_DIR=str(tmp_path))
     assert "workers.push.builtin 0.1.0 (built-in)" in table.stdout
 
@@ -122,7 +127,9 @@ def test_every_manager_registers_the_default_plugins_the_same_way():
     assert {name: manager.origins[name] for name in DEFAULT_PLUGINS} == {
         "gnews.news.tagging": ("built-in", None),
         "workers.push.builtin": ("built-in", None),
+        "workers.push.webpush": ("built-in", None),
     }
     off = build_plugin_manager(entry_points=False, disabled=["workers.push.builtin"])
     assert off.get_plugin("workers.push.builtin") is None
-    assert off.hook.gnews_push_transports.get_hookimpls() == []
+    implementations = off.hook.gnews_push_transports.get_hookimpls()
+    assert [impl.plugin_name for impl in implementations] == ["workers.push.webpush"]

@@ -70,7 +70,6 @@ class DevCredentials:
             env["GNEWS_APNS_KEY_ID"] = self.apns_key_id
             env["GNEWS_APNS_TEAM_ID"] = self.apns_team_id
             env["GNEWS_APNS_TOPIC"] = self.apns_topic
-        env.update(self.webpush_env())
         return env
 
     def webpush_env(self) -> dict[str, str]:

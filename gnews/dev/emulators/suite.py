@@ -33,6 +33,11 @@ class PushEmulators:
         """The GNEWS_* variables pointing the transports at these emulators."""
         return self.credentials.env(self.fcm.url, self.apns.url)
 
+    def webpush_env(self) -> dict[str, str]:
+        """The GNEWS_WEBPUSH_* variables of the development VAPID key (the Web Push emulator
+        needs none: its URL is in the subscriptions it mints)."""
+        return self.credentials.webpush_env()
+
     async def stop(self) -> None:
         """Stop them all."""
         if self.webpush is not None:
@@ -107,7 +112,7 @@ def run_emulators(credentials_dir: Path, **options: object) -> None:
         print(f"Received:      {control}/fcm/received  {control}/apns/received")
         print(f"               {control}/webpush/received")
         print("Point the transports at them with:")
-        for name, value in emulators.env().items():
+        for name, value in (emulators.env() | emulators.webpush_env()).items():
             print(f"export {name}={value}")
         print("Press Ctrl-C to stop.", flush=True)
         try:

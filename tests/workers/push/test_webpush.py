@@ -36,7 +36,7 @@ from .conftest import message
 @pytest.fixture
 async def webpush(emulators) -> WebPushTransport:
     """The Web Push transport with the development VAPID key, fast retries."""
-    transport = webpush_transport(emulators.env())
+    transport = webpush_transport(emulators.webpush_env())
     yield transport
     await transport.aclose()
 
@@ -46,7 +46,7 @@ def endpoint_of(token: str) -> str:
 
 
 async def test_delivers_and_the_service_decrypts_the_thai_text(emulators, webpush):
-    env = emulators.env()
+    env = emulators.webpush_env()
     tokens = [web_subscription(emulators.webpush, env) for _ in range(3)]
     note = message(data={"news_item_id": "n-42", "url": "https://gnews.example.go.th/news/n-42"})
     outcomes = await webpush.send(note, tokens)
@@ -73,7 +73,7 @@ async def test_delivers_and_the_service_decrypts_the_thai_text(emulators, webpus
 
 
 async def test_unsubscribed_and_unknown_subscriptions_are_invalid_tokens(emulators, webpush):
-    env = emulators.env()
+    env = emulators.webpush_env()
     gone, alive, unknown = (web_subscription(emulators.webpush, env) for _ in range(3))
     emulators.webpush.unsubscribe(endpoint_of(gone))
     subscription = json.loads(unknown)
@@ -88,7 +88,7 @@ async def test_unsubscribed_and_unknown_subscriptions_are_invalid_tokens(emulato
 
 
 async def test_429_and_503_are_retried_after_retry_after_then_delivered(emulators, webpush):
-    token = web_subscription(emulators.webpush, emulators.env())
+    token = web_subscription(emulators.webpush, emulators.webpush_env())
     emulators.webpush.faults.update({"fail_next": [429, 503], "retry_after": 1})
     [outcome] = await webpush.send(message(), [token])
     assert (outcome.status, outcome.attempts) == ("sent", 3)
@@ -101,14 +101,14 @@ async def test_429_and_503_are_retried_after_retry_after_then_delivered(emulator
 async def test_a_long_retry_after_ends_the_attempts_for_the_batch_to_be_deferred(
     emulators, webpush
 ):
-    token = web_subscription(emulators.webpush, emulators.env())
+    token = web_subscription(emulators.webpush, emulators.webpush_env())
     emulators.webpush.faults.update({"fail_next": [503], "retry_after": 120})
     [outcome] = await webpush.send(message(), [token])
     assert (outcome.status, outcome.retry_after, outcome.attempts) == ("failed", 120, 1)
 
 
 async def test_an_oversize_message_is_refused_without_a_request(emulators, webpush):
-    token = web_subscription(emulators.webpush, emulators.env())
+    token = web_subscription(emulators.webpush, emulators.webpush_env())
     empty = len(webpush_payload(message(body="")))
     # Exactly at the limit (Thai is 3 bytes a character in UTF-8): delivered, and the
     # encrypted body fits the 4096 bytes a push service must accept.
@@ -138,7 +138,7 @@ async def test_a_subscription_made_for_another_vapid_key_fails_without_deactivat
 
 
 async def test_a_revoked_vapid_jwt_is_signed_again_once(emulators, webpush):
-    tokens = [web_subscription(emulators.webpush, emulators.env()) for _ in range(2)]
+    tokens = [web_subscription(emulators.webpush, emulators.webpush_env()) for _ in range(2)]
     await webpush.send(message(), tokens[:1])
     emulators.webpush.expire_credentials()
     outcomes = await webpush.send(message(), tokens)
@@ -152,7 +152,7 @@ def _vapid_header(key_file: str, claims: dict) -> str:
 
 
 async def test_the_service_refuses_what_rfc_8030_and_8292_refuse(emulators):
-    env = emulators.env()
+    env = emulators.webpush_env()
     push = emulators.webpush
     token = web_subscription(push, env)
     endpoint = endpoint_of(token)
@@ -275,7 +275,7 @@ def test_push_service_answers_are_mapped_in_one_place(status, headers, kind, rea
 
 
 async def test_the_plugin_offers_the_transport_only_when_vapid_is_configured(emulators, tmp_path):
-    env = emulators.env()
+    env = emulators.webpush_env()
     manager = build_plugin_manager(entry_points=False)
     configured = load_settings(
         data_dir=tmp_path,
