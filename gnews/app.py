@@ -50,6 +50,7 @@ from gnews.core.openapi import ContractPlugin
 from gnews.core.persistence import init_documents, mongo_client, redis_client
 from gnews.core.request_rules import answer_head_as_get, refuse_non_json_body
 from gnews.devices.controllers import DeviceController
+from gnews.devices.platforms import install_platforms, load_platforms
 from gnews.documents import document_models
 from gnews.geo.controllers import ReferenceController
 from gnews.jobs import QUEUES
@@ -185,6 +186,8 @@ def create_app(
     plugins = plugins or build_plugin_manager(
         settings.plugins, disabled=settings.disabled_plugins, trace=settings.trace_plugins
     )
+    # Devices register for, and notifications target, the platforms these plugins declare.
+    platforms = install_platforms(load_platforms(plugins))
     app = Litestar(
         route_handlers=route_handlers(),
         lifespan=[_lifespan(settings, plugins)],
@@ -242,7 +245,14 @@ def create_app(
         ),
         plugins=[ContractPlugin()],
         template_config=template_config(),
-        state=State({"settings": settings, "plugins": plugins, "queues": tuple(QUEUES.values())}),
+        state=State(
+            {
+                "settings": settings,
+                "plugins": plugins,
+                "push_platforms": platforms,
+                "queues": tuple(QUEUES.values()),
+            }
+        ),
         logging_config=None,  # ours (gnews.core.logs) is configured above, not Litestar's
         debug=False,
     )

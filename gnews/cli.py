@@ -485,11 +485,17 @@ def _with_dev_push(settings: Settings, push_env: dict[str, str]) -> Settings:
     return load_settings(**emulated) if emulated else settings
 
 
+REQUIRED_PUSH_PLATFORMS = ("android", "ios")
+"""Platforms whose gateway `gnews check` requires; another platform's (``huawei``, a plugin's)
+only once it has active devices."""
+
+
 async def _check_push(settings: Settings, mongodb_uri: str | None) -> list[str]:
-    """Which platforms a worker with these settings can push to; a problem for each it cannot,
-    with how many active devices of it would fail with ``no_transport``."""
+    """Which platforms a worker with these settings can push to; a problem for each it cannot
+    (see :data:`REQUIRED_PUSH_PLATFORMS`), with how many active devices of it would fail with
+    ``no_transport``."""
     from gnews.core.persistence import mongo_client
-    from gnews.devices.models import Platform
+    from gnews.devices.platforms import load_platforms
     from gnews.plugins import build_plugin_manager
     from workers.push import close_transports, load_transports
 
@@ -497,12 +503,13 @@ async def _check_push(settings: Settings, mongodb_uri: str | None) -> list[str]:
     transports = load_transports(manager, settings)
     await close_transports(transports)
     problems = []
-    for platform in sorted({p.value for p in Platform} | set(transports)):
+    for platform in sorted(set(load_platforms(manager).names) | set(transports)):
         transport = transports.get(platform)
         if transport is not None:
             click.echo(f"push to {platform}: on ({type(transport).__name__})")
             continue
         devices = ""
+        count: int | None = None
         if mongodb_uri is not None:
             client = mongo_client(mongodb_uri, timeout_ms=settings.db_timeout_ms)
             try:
@@ -515,6 +522,8 @@ async def _check_push(settings: Settings, mongodb_uri: str | None) -> list[str]:
             finally:
                 await client.close()
         click.echo(f"push to {platform}: off{devices}")
+        if platform not in REQUIRED_PUSH_PLATFORMS and count == 0:
+            continue  # an optional channel (HMS, a plugin's) nobody has registered for yet
         problems.append(
             f"push to {platform} is off{devices}: configure its gateway (docs/push.md; "
             "the warning above says what is missing)"

@@ -25,6 +25,7 @@ from gnews.specs import (
     PluginConfigError,
     PushMessage,
     PushOutcome,
+    PushPlatform,
     PushSettings,
     PushTransport,
     StartedApp,
@@ -46,6 +47,7 @@ __all__ = [
     "PluginConfigError",
     "PushMessage",
     "PushOutcome",
+    "PushPlatform",
     "PushSettings",
     "PushTransport",
     "StartedApp",
@@ -83,6 +85,17 @@ def gnews_item_provinces(item: NewsItemView) -> Iterable[str] | None:
 @hookspec
 def gnews_startup(app: StartedApp) -> Awaitable[None] | None:
     """Called once when the API has started, with the Litestar app; may be a coroutine."""
+
+
+@hookspec
+def gnews_push_platforms() -> Iterable[PushPlatform] | None:
+    """Return the push platforms (see :class:`gnews.specs.PushPlatform`) this plugin serves.
+
+    Asked once at API and worker start-up: devices may register only for a platform some plugin
+    declares, with a token its ``validate_token`` accepts, and notifications are checked against
+    its limits. The first declaration of a name wins (plugins before the built-in ones). Keep
+    the module cheap to import: the API loads it, and never the transport's client.
+    """
 
 
 @hookspec

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -139,6 +140,62 @@ class PushOutcome(BaseModel):
     reason: str | None = None
     retry_after: float | None = None
     attempts: int = Field(1, ge=0)
+
+
+PLATFORM_NAME_PATTERN = r"^[a-z][a-z0-9_-]{1,31}$"
+
+
+def _stripped(token: str) -> str:
+    return token.strip()
+
+
+@dataclass(frozen=True, kw_only=True)
+class PushPlatform:
+    """A push platform (where devices register, what a notification may target), declared by the
+    plugin that serves it through ``gnews_push_platforms``.
+
+    ``name`` is what devices register with (``android``, ``ios``, ``huawei``, ``web``, a plugin's
+    own such as ``line``); ``label_th`` / ``label_en`` are shown to staff. ``validate_token``
+    answers None for a push token of this platform, else an English sentence saying the rule
+    (the API's 422 on ``push_token``); it gets the token as ``canonical_token`` made it
+    (stripped by default; iOS also lower-cases its hex). The limits are what the API checks a
+    notification against before accepting it for this platform: title and body lengths in
+    characters, and ``max_payload_bytes`` of the platform's own payload as ``payload_bytes``
+    measures it (both None: no size check). A declaration is data and plain functions: cheap to
+    import, as the API process loads it (the transport, with its clients, is the worker's).
+    """
+
+    name: str
+    label_th: str
+    label_en: str
+    validate_token: Callable[[str], str | None]
+    canonical_token: Callable[[str], str] = _stripped
+    max_title_chars: int = 200
+    max_body_chars: int = 2000
+    max_payload_bytes: int | None = None
+    payload_bytes: Callable[[PushMessage], int] | None = None
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(PLATFORM_NAME_PATTERN, self.name):
+            raise ValueError(f"platform name {self.name!r} does not match {PLATFORM_NAME_PATTERN}")
+        if not self.label_th or not self.label_en:
+            raise ValueError(f"platform {self.name!r}: label_th and label_en are required")
+        if not callable(self.validate_token) or not callable(self.canonical_token):
+            raise TypeError(f"platform {self.name!r}: validate_token must be a function")
+        if self.max_title_chars < 1 or self.max_body_chars < 1:
+            raise ValueError(f"platform {self.name!r}: the text limits must be positive")
+        if (self.max_payload_bytes is None) != (self.payload_bytes is None):
+            raise ValueError(
+                f"platform {self.name!r}: give max_payload_bytes and payload_bytes together"
+            )
+
+    def check_token(self, token: str) -> str:
+        """``token`` canonical for this platform; ValueError with ``validate_token``'s rule."""
+        canonical = self.canonical_token(token)
+        problem = self.validate_token(canonical)
+        if problem is not None:
+            raise ValueError(problem)
+        return canonical
 
 
 @runtime_checkable

@@ -21,6 +21,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from gnews.config import Settings
 from gnews.core import metrics
 from gnews.core.persistence import init_documents, mongo_client
+from gnews.devices.platforms import install_platforms, load_platforms
 from gnews.documents import document_models
 from gnews.jobs import FANOUT, PING, POLL_SOURCE, PUSH_QUEUE, QUEUES, SEND_BATCH
 from gnews.news.tagging import warm_up
@@ -157,14 +158,17 @@ class SharedResources:
             if not self.users:
                 assert settings.mongodb_uri
                 client = mongo_client(settings.mongodb_uri, timeout_ms=settings.db_timeout_ms)
+                plugins = build_plugin_manager(
+                    settings.plugins,
+                    disabled=settings.disabled_plugins,
+                    trace=settings.trace_plugins,
+                )
                 self.values = {
                     "settings": settings,
                     "mongo_client": client,
-                    "plugins": build_plugin_manager(
-                        settings.plugins,
-                        disabled=settings.disabled_plugins,
-                        trace=settings.trace_plugins,
-                    ),
+                    "plugins": plugins,
+                    # The fan-out's audiences and batches follow the loaded platforms.
+                    "push_platforms": install_platforms(load_platforms(plugins)),
                 }
                 await asyncio.to_thread(warm_up)
                 self.values["init_retry"] = await init_documents(

@@ -29,7 +29,14 @@ from gnews.core.rate_limit import READS, REGISTRATIONS, rate_limited
 from gnews.devices import service
 from gnews.devices.dependencies import DEVICE_SECRET, provide_device
 from gnews.devices.models import Device
-from gnews.devices.schemas import DeviceIn, DeviceOut, DevicePatch, RegisteredDeviceOut
+from gnews.devices.platforms import push_platforms
+from gnews.devices.schemas import (
+    DeviceIn,
+    DeviceOut,
+    DevicePatch,
+    PlatformOut,
+    RegisteredDeviceOut,
+)
 from gnews.news import feed
 from gnews.news.schemas import FeaturedFirst, SearchQuery, Since
 from gnews.news.search import check_query
@@ -61,6 +68,27 @@ class DeviceController(Controller):
         list."""
         device, secret = await service.register(data.model_dump(mode="json"))
         return RegisteredDeviceOut.from_document(device, secret=secret)
+
+    @get(
+        "/platforms",
+        summary="The push platforms devices may register for",
+        guards=[rate_limited(READS)],
+        cache_control=CacheControlHeader(max_age=300, public=True),
+    )
+    async def list_platforms(self) -> list[PlatformOut]:
+        """The platforms the loaded push plugins serve (``platform`` of a registration), with
+        the limits notifications to them are checked against."""
+        return [
+            PlatformOut(
+                name=platform.name,
+                label_th=platform.label_th,
+                label_en=platform.label_en,
+                max_title_chars=platform.max_title_chars,
+                max_body_chars=platform.max_body_chars,
+                max_payload_bytes=platform.max_payload_bytes,
+            )
+            for platform in push_platforms()
+        ]
 
     @get(
         "/{device_id:str}",

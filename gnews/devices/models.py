@@ -11,7 +11,6 @@ codes).
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Literal
 
 from beanie import Document
@@ -21,17 +20,10 @@ from pymongo import ASCENDING, IndexModel
 from gnews.core.clock import utcnow
 
 
-class Platform(StrEnum):
-    """Where push messages go: FCM for Android, APNs for iOS."""
-
-    ANDROID = "android"
-    IOS = "ios"
-
-
 class Device(Document):
     """An install of the app: where to push, what it follows, and its secret's hash."""
 
-    platform: Platform
+    platform: str  # a push platform's name (gnews.devices.platforms): android, ios, huawei…
     push_token: str
     provinces: list[str] = Field(default_factory=list)  # codes; empty = follows no province
     categories: list[str] = Field(default_factory=list)  # category codes

@@ -21,7 +21,7 @@ from gnews.core.clock import UtcDateTime
 from gnews.core.localisation import Language
 from gnews.core.schemas import DocumentOut, NoNullsPatch
 from gnews.devices import service
-from gnews.devices.models import Platform
+from gnews.devices.platforms import PLATFORM_EXAMPLES
 from gnews.geo.provinces import all_provinces, check_province_code
 from gnews.news.categories import check_category
 from gnews.specs import AGENCY_CODE_PATTERN
@@ -67,10 +67,25 @@ Agencies = Annotated[
     Field(max_length=MAX_AGENCIES, description="codes of active agencies"),
     _each(_agency_code),
 ]
+PlatformName = Annotated[
+    str,
+    StringConstraints(max_length=32),
+    Field(
+        description="a push platform a loaded plugin serves (422 otherwise, listing them): "
+        "android (FCM), ios (APNs), huawei (HMS Push Kit), and those of installed plugins; "
+        "GET /api/v1/devices/platforms lists them",
+        examples=PLATFORM_EXAMPLES,
+    ),
+    AfterValidator(service.check_platform),
+]
 PushToken = Annotated[
     str,
     StringConstraints(max_length=4096),
-    Field(description="FCM registration token (android) or APNs device token in hex (ios)"),
+    Field(
+        description="the platform's push token: an FCM registration token (android), an APNs "
+        "device token in hex (ios), an HMS Push Kit token (huawei), or a plugin platform's own "
+        "(GET /api/v1/devices/platforms)"
+    ),
 ]
 AppVersion = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 
@@ -80,7 +95,7 @@ class DeviceIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    platform: Platform
+    platform: PlatformName
     push_token: PushToken
     provinces: Provinces = []
     categories: Categories = []
@@ -112,7 +127,7 @@ class DeviceOut(DocumentOut):
     """A device as its own app sees it (never its secret)."""
 
     id: str
-    platform: Platform
+    platform: str = Field(examples=PLATFORM_EXAMPLES)
     push_token: str
     provinces: list[str]
     categories: list[str]
@@ -128,3 +143,15 @@ class RegisteredDeviceOut(DeviceOut):
     """A registered device and its secret, which is shown only in this response."""
 
     secret: str = Field(description="send `Authorization: Device <secret>`; shown only once")
+
+
+class PlatformOut(BaseModel):
+    """A push platform devices may register for (declared by a loaded plugin), and the limits
+    notifications to it are checked against."""
+
+    name: str = Field(examples=["android"])
+    label_th: str
+    label_en: str
+    max_title_chars: int
+    max_body_chars: int
+    max_payload_bytes: int | None = Field(description="null: no payload size check")

@@ -12,19 +12,18 @@ Which device holds a token is kept in ``push_tokens`` (:class:`gnews.devices.mod
 keyed by the token), so two registrations of one token at once cannot make two devices, also
 with ``devices`` sharded.
 
-Push tokens (:func:`check_push_token`), by platform:
-
-* ``android``: an FCM registration token: 100 to 4096 characters of ``A-Z a-z 0-9 _ - :``
-  (today about 160, like ``<instance id>:APA91b…``).
-* ``ios``: an APNs device token as hexadecimal: 64 digits today (32 bytes); Apple warns the
-  length may grow, so an even number of 64 to 200 digits is accepted. Stored in lower case.
+Platforms and push tokens (:func:`check_platform`, :func:`check_push_token`): a device registers
+for a platform some loaded plugin declares (:mod:`gnews.devices.platforms`), else 422 naming
+``platform`` with the known ones; its token must pass that platform's rule, else 422 naming
+``push_token``. The built-in rules (``workers/push/builtin.py``): ``android`` an FCM
+registration token (100 to 4096 of ``A-Z a-z 0-9 _ - :``), ``ios`` an APNs device token in hex
+(64 to 200 digits, stored in lower case); ``huawei`` (``workers/push/hms.py``) an HMS token.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -36,10 +35,9 @@ from gnews.agencies.service import check_active_agencies
 from gnews.core.clock import as_utc, utcnow
 from gnews.core.errors import ConflictError, FieldError
 from gnews.core.persistence import find_one_and_update, insert, object_id, update_one
-from gnews.devices.models import Device, Platform, PushToken
+from gnews.devices.models import Device, PushToken
+from gnews.devices.platforms import push_platforms
 
-FCM_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_:-]{100,4096}$")
-APNS_TOKEN_PATTERN = re.compile(r"^(?:[0-9a-fA-F]{2}){32,100}$")
 SEEN_INTERVAL = timedelta(hours=1)
 """``last_seen_at`` is refreshed at most this often (a write per request would not scale)."""
 
@@ -58,16 +56,15 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def check_platform(platform: str) -> str:
+    """``platform`` when a loaded plugin serves it; ValueError listing the known ones."""
+    push_platforms().require(platform)
+    return platform
+
+
 def check_push_token(platform: str, token: str) -> str:
-    """``token`` canonical for ``platform``; ValueError saying the rule (module docstring)."""
-    token = token.strip()
-    if platform == Platform.IOS:
-        if not APNS_TOKEN_PATTERN.fullmatch(token):
-            raise ValueError("an APNs device token: 64 (up to 200) hexadecimal digits")
-        return token.lower()
-    if not FCM_TOKEN_PATTERN.fullmatch(token):
-        raise ValueError("an FCM registration token: 100 to 4096 of A-Z a-z 0-9 _ - :")
-    return token
+    """``token`` canonical for ``platform``; ValueError saying the platform's rule."""
+    return push_platforms().check_token(platform, token)
 
 
 async def register(values: dict[str, Any]) -> tuple[Device, str]:
@@ -78,7 +75,6 @@ async def register(values: dict[str, Any]) -> tuple[Device, str]:
     now = utcnow()
     fields = {
         **values,
-        "platform": Platform(values["platform"]),
         "secret_hash": secret_hash,
         "active": True,
         "updated_at": now,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gnews.devices.models import Platform
+from gnews.devices.platforms import push_platforms
 from gnews.geo.provinces import provinces_in_region
 from gnews.notifications.models import Audience
 
@@ -60,8 +60,8 @@ def device_filter(audience: Audience) -> dict[str, Any]:
 
 
 def audience_platforms(audience: Audience) -> list[str]:
-    """The platforms the audience may reach."""
-    return list(audience.platforms) or [platform.value for platform in Platform]
+    """The platforms the audience may reach: those it names, else every loaded platform."""
+    return list(audience.platforms) or push_platforms().names
 
 
 def audience_languages(audience: Audience) -> list[str]:

@@ -21,8 +21,7 @@ from gnews.core.clock import UtcDateTime
 from gnews.core.localisation import Language, pick
 from gnews.core.pagination import Page
 from gnews.core.schemas import DocumentOut, NoNullsPatch
-from gnews.devices.models import Platform
-from gnews.devices.schemas import Agencies, Categories, Provinces
+from gnews.devices.schemas import Agencies, Categories, PlatformName, Provinces
 from gnews.geo.provinces import RegionCode, all_regions
 from gnews.notifications.models import (
     Audience,
@@ -97,7 +96,7 @@ class AudienceIn(BaseModel):
     regions: Annotated[list[RegionCode], Field(max_length=len(all_regions()))] = []
     categories: Categories = []
     agencies: Agencies = []
-    platforms: Annotated[list[Platform], Field(max_length=len(Platform))] = []
+    platforms: Annotated[list[PlatformName], Field(max_length=32)] = []
     languages: Annotated[list[Language], Field(max_length=2)] = []
 
     @model_validator(mode="after")

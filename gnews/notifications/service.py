@@ -38,11 +38,12 @@ from gnews.core.persistence import find_one_and_update, object_id, update_one
 from gnews.core.persistence.lookup import get_or_not_found
 from gnews.core.persistence.shapes import count_by
 from gnews.devices.models import Device
+from gnews.devices.platforms import push_platforms
 from gnews.jobs import FANOUT, enqueue, fanout_job_id
 from gnews.news.models import ItemStatus, NewsItem
 from gnews.notifications import lifecycle
 from gnews.notifications.audience import audience_platforms, device_filter
-from gnews.notifications.message import MAX_TTL_SECONDS, apns_payload, deep_link
+from gnews.notifications.message import MAX_TTL_SECONDS, deep_link
 from gnews.notifications.models import (
     CANCELLABLE_STATUSES,
     Audience,
@@ -59,7 +60,6 @@ MAX_SCHEDULE_AHEAD = 30 * 86_400  # send_at at most 30 days ahead
 SEND_AT_SLACK = 60  # a send_at this much in the past is taken as "now" (clocks differ)
 DEFAULT_TTL = 86_400  # expires a day after send_at unless told otherwise
 MAX_TTL = MAX_TTL_SECONDS
-MAX_PAYLOAD_BYTES = 3_800  # of texts and data: APNs refuses payloads over 4 KB
 
 
 async def inbox_page(
@@ -144,28 +144,57 @@ def _check_times(values: dict[str, Any], at: float) -> tuple[datetime, datetime]
     return _moment(send_at), _moment(expires_at)
 
 
-def _check_payload(values: dict[str, Any]) -> None:
-    """422 naming ``data`` when texts and data would not fit an APNs payload (4 KB), measured
-    with the APNs transport's own payload builder on the largest message they can make."""
-    for language in ("th", "en"):
-        data = dict(values.get("data", {}))
-        data["news_item_id"] = values.get("news_item_id") or ""
-        worst = PushMessage.model_construct(  # already validated: only measured
-            notification_id="0" * 24,
-            title=values.get(f"title_{language}") or values["title_th"],
-            body=values.get(f"body_{language}") or values["body_th"],
-            data=data,
-            image_url=values.get("image_url") or None,
-            deep_link=values.get("deep_link") or "",
-            ttl_seconds=0,
-        )
-        size = len(apns_payload(worst))
-        if values.get("image_url") is None:
-            size += len(',"mutable-content":1,"image_url":""')
-        if size > MAX_PAYLOAD_BYTES:
-            raise FieldError(
-                "data", f"texts and data take {size} bytes; at most {MAX_PAYLOAD_BYTES}"
-            )
+def _check_payload(values: dict[str, Any], audience: Audience) -> None:
+    """422 when the texts or data do not fit a platform the audience may reach, by that
+    platform's declared limits (:class:`gnews.specs.PushPlatform`): a title or body longer than
+    it takes names that text; a payload over its ``max_payload_bytes`` names ``data``, measured
+    with the platform's own payload builder (APNs's for ``ios``) on the largest message the
+    texts and data can make."""
+    registry = push_platforms()
+    for name in audience_platforms(audience):
+        platform = registry.get(name)
+        if platform is None:  # a stored audience naming a platform no longer loaded
+            continue
+        for language in ("th", "en"):
+            for text, limit in (
+                ("title", platform.max_title_chars),
+                ("body", platform.max_body_chars),
+            ):
+                value = values.get(f"{text}_{language}")
+                if value and len(value) > limit:
+                    raise FieldError(
+                        f"{text}_{language}",
+                        f"at most {limit} characters for {platform.label_en} devices",
+                    )
+        if platform.payload_bytes is None or platform.max_payload_bytes is None:
+            continue
+        for language in ("th", "en"):
+            size = platform.payload_bytes(_largest_message(values, language))
+            if values.get("image_url") is None:  # room for an image (APNs's mutable-content too)
+                size += len(',"mutable-content":1,"image_url":""')
+            if size > platform.max_payload_bytes:
+                raise FieldError(
+                    "data",
+                    f"texts and data take {size} bytes; at most {platform.max_payload_bytes} "
+                    f"for {platform.label_en} devices",
+                )
+
+
+def _largest_message(values: dict[str, Any], language: str) -> PushMessage:
+    """The largest push message ``values`` can make in ``language``, only to be measured."""
+    data = dict(values.get("data", {}))
+    data["news_item_id"] = values.get("news_item_id") or ""
+    return PushMessage.model_construct(  # already validated: only measured
+        notification_id="0" * 24,
+        title=values.get(f"title_{language}") or values["title_th"],
+        body=values.get(f"body_{language}") or values["body_th"],
+        data=data,
+        image_url=values.get("image_url") or None,
+        deep_link=values.get("deep_link") or "",
+        ttl_seconds=0,
+        priority="high",
+        language="en" if language == "en" else "th",
+    )
 
 
 CONTENT_FIELDS = ("title_th", "title_en", "body_th", "body_en", "image_url", "priority", "data")
@@ -218,7 +247,7 @@ async def create_notification(
             deep_link=deep_link(str(item.id)),
             agency=item.agency,
         )
-    _check_payload(fields)
+    _check_payload(fields, audience)
     notification = await _insert(
         fields,
         audience,
@@ -239,7 +268,7 @@ async def create_draft(
     actor): texts and the rest as in :func:`create_notification`, plus ``deep_link``. Staff
     edit it, send it or discard it; nothing is sent before."""
     fields = {**_content(values), "deep_link": values.get("deep_link")}
-    _check_payload(fields)
+    _check_payload(fields, audience)
     return await _insert(fields, audience, actor, status=NotificationStatus.DRAFT, origin=origin)
 
 
@@ -312,11 +341,13 @@ async def update_draft(
     fields = _content(merged)
     fields["deep_link"] = notification.deep_link
     fields["news_item_id"] = notification.news_item_id
-    _check_payload(fields)
-    changes = {key: fields[key] for key in CONTENT_FIELDS}
+    audience = notification.audience
     if "audience" in values:
         audience = Audience.model_validate(values["audience"])
         await check_active_agencies("audience.agencies", audience.agencies)
+    _check_payload(fields, audience)
+    changes = {key: fields[key] for key in CONTENT_FIELDS}
+    if "audience" in values:
         changes["audience"] = audience.model_dump()
     updated = await _replace_draft(notification, changes)
     await audit.record(

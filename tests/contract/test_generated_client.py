@@ -83,9 +83,7 @@ def test_the_mobile_journey_with_the_generated_client(gen, live, seeded):
 
     registered = gen.register.sync_detailed(
         client=anonymous,
-        body=models.DeviceIn(
-            platform=models.Platform.ANDROID, push_token=fcm_token(7), provinces=["TH-50"]
-        ),
+        body=models.DeviceIn(platform="android", push_token=fcm_token(7), provinces=["TH-50"]),
     )
     assert registered.status_code == 201
     device = registered.parsed
@@ -123,9 +121,7 @@ def test_errors_parse_as_the_error_model(gen, live, seeded):
 
     invalid = gen.register.sync_detailed(
         client=anonymous,
-        body=models.DeviceIn(
-            platform=models.Platform.ANDROID, push_token=fcm_token(8), provinces=["TH-99"]
-        ),
+        body=models.DeviceIn(platform="android", push_token=fcm_token(8), provinces=["TH-99"]),
     )
     assert invalid.status_code == 422
     error = invalid.parsed.error

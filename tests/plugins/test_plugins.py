@@ -107,15 +107,13 @@ def test_gnews_plugins_lists_the_default_plugins_as_built_in(tmp_path):
     listed = run_cli("plugins", "--json", GNEWS_DATA_DIR=str(tmp_path))
     assert listed.returncode == 0, listed.stderr
     plugins = {p["name"]: p for p in json.loads(listed.stdout)["plugins"]}
-    assert set(DEFAULT_PLUGINS) == {
-        "gnews.news.tagging",
-        "workers.push.builtin",
-        "workers.push.webpush",
-    }
+    assert {"gnews.news.tagging", "workers.push.builtin", "workers.push.webpush"} <= set(
+        DEFAULT_PLUGINS
+    )
     for name, hooks in [
         ("gnews.news.tagging", ["gnews_item_provinces"]),
-        ("workers.push.builtin", ["gnews_push_transports"]),
-        ("workers.push.webpush", ["gnews_push_transports"]),
+        ("workers.push.builtin", ["gnews_push_platforms", "gnews_push_transports"]),
+        ("workers.push.webpush", ["gnews_push_platforms", "gnews_push_transports"]),
     ]:
         assert (plugins[name]["origin"], plugins[name]["hooks"]) == ("built-in", hooks)
     table = run_cli("plugins", GNEWS_DATA_DIR=str(tmp_path))

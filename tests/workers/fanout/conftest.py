@@ -18,7 +18,7 @@ import pytest
 
 from gnews.config import Settings
 from gnews.dev.emulators.suite import PushEmulators
-from gnews.devices.models import Device, Platform
+from gnews.devices.models import Device
 from gnews.devices.service import new_secret
 from gnews.jobs import PUSH_QUEUE
 from gnews.notifications.models import Notification, NotificationStatus
@@ -133,10 +133,10 @@ async def add_devices(
     choices = provinces or [["TH-60"], ["TH-61"], ["TH-10"], ["TH-50"], ["TH-60", "TH-10"], []]
     devices = []
     for n in range(start, start + count):
-        platform = fixed.get("platform") or rnd.choice([Platform.ANDROID, Platform.IOS])
+        platform = fixed.get("platform") or rnd.choice(["android", "ios"])
         values = {
             "platform": platform,
-            "push_token": fcm_token(n) if platform == Platform.ANDROID else apns_token(n),
+            "push_token": fcm_token(n) if platform == "android" else apns_token(n),
             "provinces": rnd.choice(choices),
             "language": rnd.choice(["th", "th", "en"]),
             "secret_hash": new_secret()[1],
