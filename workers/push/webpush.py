@@ -32,7 +32,7 @@ import structlog
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from gnews.hookspecs import hookimpl
-from gnews.specs import PushMessage, PushOutcome, PushSettings, PushTransport
+from gnews.specs import PushMessage, PushOutcome, PushPlatform, PushSettings, PushTransport
 from workers.push.retry import Attempt, PauseGate, RetryPolicy, deliver, parse_retry_after
 
 if TYPE_CHECKING:
@@ -48,8 +48,6 @@ PLATFORM = "web"
 MAX_ENCRYPTED_BYTES = 4096
 ENCRYPTION_OVERHEAD = 86 + 1 + 16
 MAX_PAYLOAD_BYTES = MAX_ENCRYPTED_BYTES - ENCRYPTION_OVERHEAD
-MAX_TITLE_CHARS = 120  # what desktop and Android notification shades show before cutting
-MAX_BODY_CHARS = 600
 MAX_ENDPOINT_CHARS = 2048
 SUBSCRIPTION_FIELDS = frozenset({"endpoint", "keys", "expirationTime"})
 VAPID_LIFETIME_SECONDS = 12 * 3600  # RFC 8292 allows up to 24 h
@@ -129,6 +127,28 @@ def subscription_error(token: str) -> str | None:
     return None
 
 
+def canonical_subscription(token: str) -> str:
+    """One spelling of a subscription: ``{"endpoint", "keys": {"p256dh", "auth"}}`` in that
+    order, compact, ``expirationTime`` dropped; so the same browser registering again is the
+    same push token (one device per token). Anything else is returned stripped, for
+    :func:`subscription_error` to say what is wrong with it."""
+    token = token.strip()
+    try:
+        subscription = json.loads(token)
+    except ValueError:
+        return token
+    if not isinstance(subscription, dict) or set(subscription) - SUBSCRIPTION_FIELDS:
+        return token
+    keys = subscription.get("keys")
+    if not isinstance(keys, dict) or set(keys) != {"p256dh", "auth"}:
+        return token
+    canonical = {
+        "endpoint": subscription.get("endpoint"),
+        "keys": {"p256dh": keys["p256dh"], "auth": keys["auth"]},
+    }
+    return json.dumps(canonical, separators=(",", ":"))
+
+
 def endpoint_origin(endpoint: str) -> str:
     """``scheme://host[:port]`` of a push endpoint: the VAPID JWT's ``aud``."""
     url = urlsplit(endpoint)
@@ -139,26 +159,32 @@ def endpoint_origin(endpoint: str) -> str:
 
 
 def webpush_payload(message: PushMessage) -> bytes:
-    """The JSON the service worker receives (the same for every browser of a batch).
-
-    ``url`` is the https page of the item when the message names one (``data["url"]``); the
-    service worker opens it on a click, else ``/news/<news_item_id>`` of its own site.
-    """
+    """The JSON the service worker receives (the same for every browser of a batch):
+    ``notification_id``, ``title``, ``body``, ``lang``, and when there are: ``url`` (the item's
+    https page, ``data["url"]``: the service worker opens it on a click, else
+    ``/news/<news_item_id>`` of its own site), ``deep_link``, ``image`` and the rest of
+    ``data``."""
+    data = dict(message.data)
     payload: dict[str, Any] = {
         "notification_id": message.notification_id,
         "title": message.title,
         "body": message.body,
         "lang": message.language,
     }
-    if url := message.data.get("url"):
+    if url := data.pop("url", None):
         payload["url"] = url
     if message.deep_link:
         payload["deep_link"] = message.deep_link
     if message.image_url:
         payload["image"] = str(message.image_url)
-    if message.data:
-        payload["data"] = dict(message.data)
+    if data:
+        payload["data"] = data
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def payload_bytes(message: PushMessage) -> int:
+    """Bytes of :func:`webpush_payload` (what must fit :data:`MAX_PAYLOAD_BYTES`)."""
+    return len(webpush_payload(message))
 
 
 def classify(status: int, headers: Any) -> Attempt:
@@ -317,6 +343,26 @@ class WebPushTransport:
 
 
 # --- The plugin ---------------------------------------------------------------------------------
+
+WEB = PushPlatform(
+    name=PLATFORM,
+    label_th="เว็บเบราว์เซอร์ (Web Push)",
+    label_en="Web browser (Web Push)",
+    validate_token=subscription_error,
+    canonical_token=canonical_subscription,
+    # Browsers cut long texts themselves; the limit that matters is the encrypted 4 KB, and
+    # stricter text limits would refuse notifications to audiences that include the web.
+    max_title_chars=200,
+    max_body_chars=2000,
+    max_payload_bytes=MAX_PAYLOAD_BYTES,
+    payload_bytes=payload_bytes,
+)
+
+
+@hookimpl(trylast=True)
+def gnews_push_platforms() -> list[PushPlatform]:
+    """``web``: browsers' PushSubscriptions (JSON), payloads of up to 3,993 bytes."""
+    return [WEB]
 
 
 @hookimpl(trylast=True)

@@ -19,12 +19,13 @@ from py_vapid import Vapid02
 from gnews.config import load_settings
 from gnews.dev.emulators.webpush import MAX_PAYLOAD_BYTES as SERVICE_LIMIT
 from gnews.plugins import build_plugin_manager
-from gnews.specs import PushMessage
 from tests.support.push import web_subscription, webpush_transport
 from workers.push import close_transports, load_transports
 from workers.push.webpush import (
     MAX_PAYLOAD_BYTES,
+    WEB,
     WebPushTransport,
+    canonical_subscription,
     classify,
     subscription_error,
     webpush_payload,
@@ -60,7 +61,7 @@ async def test_delivers_and_the_service_decrypts_the_thai_text(emulators, webpus
             "lang": "th",
             "url": "https://gnews.example.go.th/news/n-42",
             "deep_link": "gnews://news/n-42",
-            "data": {"news_item_id": "n-42", "url": "https://gnews.example.go.th/news/n-42"},
+            "data": {"news_item_id": "n-42"},
         }
         assert received.headers == {
             "ttl": "3600",
@@ -290,6 +291,14 @@ async def test_the_plugin_offers_the_transport_only_when_vapid_is_configured(emu
     await close_transports(transports)
 
 
-def test_a_push_message_has_room_for_a_long_thai_title_and_body():
-    note = PushMessage(notification_id="n" * 24, title="ก" * 120, body="ข" * 600)
-    assert len(webpush_payload(note)) <= MAX_PAYLOAD_BYTES
+def test_the_platform_spells_a_subscription_one_way():
+    token = _subscription()
+    respelled = json.dumps(
+        {"keys": dict(reversed(json.loads(token)["keys"].items())), **json.loads(token)}
+        | {"expirationTime": None},
+        indent=2,
+    )
+    assert WEB.check_token(respelled) == WEB.check_token(token) == canonical_subscription(token)
+    assert json.loads(WEB.check_token(token)) == json.loads(token)
+    with pytest.raises(ValueError, match="https URL"):
+        WEB.check_token(_subscription(endpoint="http://push.example.org/abc"))
