@@ -12,8 +12,12 @@ on a 2-core machine client and emulator get a core each. Measured in the same ru
       with 30 ms added by the emulator (throughput ≈ connections / round trip)
   (e) our APNs transport (h2, ES256 JWT), 4 batches of 500 at once
   (f) aioapns, the same notifications, 500 in flight (reference for the APNs client choice)
+  (g) our Web Push transport (pywebpush's aes128gcm encryption and aiohttp path, py-vapid JWT
+      per push service), 4 batches of 500 at once, to 500 subscriptions minted by the Web Push
+      emulator, which checks the VAPID JWT and decrypts every message; and the encryption alone
 
     .venv/bin/python bench/push_transports.py [--fcm 40000] [--apns 10000] [--slow 3000]
+        [--webpush 6000]
 
 FCM's default quota is 600,000 messages/minute per project (10,000/s): the target for (d).
 """
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 import tempfile
@@ -200,7 +205,48 @@ async def bench_aioapns(emulators: EmulatorProcess, count: int) -> int:
     return sum(results)
 
 
-async def run(fcm_count: int, apns_count: int, slow_count: int) -> None:
+async def bench_web_push(emulators: EmulatorProcess, count: int) -> tuple[Result, float]:
+    """(g): the Web Push transport to the emulator (best of 3), and the client CPU µs that
+    pywebpush's encryption alone costs per message."""
+    from pywebpush import WebPusher
+
+    from gnews.web.push import application_server_key
+    from workers.push.webpush import WebPushTransport, webpush_payload
+
+    env = emulators.env
+
+    public_key = application_server_key(Path(env["GNEWS_WEBPUSH_VAPID_KEY_FILE"]))
+    async with httpx.AsyncClient(base_url=emulators.webpush_url) as http:
+        minted = [
+            (await http.post("/subscriptions", json={"applicationServerKey": public_key})).text
+            for _ in range(BATCH)
+        ]
+    tokens = [minted[n % len(minted)] for n in range(count)]
+    transport = WebPushTransport(
+        env["GNEWS_WEBPUSH_VAPID_KEY_FILE"], env["GNEWS_WEBPUSH_VAPID_SUBJECT"]
+    )
+    try:
+        await transport.send(MESSAGE, minted)  # warm-up: JWT, connections
+        result = await measure(
+            "(g) Web Push transport (pywebpush, aiohttp)",
+            count,
+            emulators,
+            lambda: send_in_batches(transport, tokens),
+            repeat=3,
+        )
+    finally:
+        await transport.aclose()
+    payload = webpush_payload(MESSAGE)
+    subscription = json.loads(minted[0])
+    me = psutil.Process()
+    before = cpu_seconds(me)
+    for _ in range(BATCH):
+        WebPusher(subscription).encode(payload, "aes128gcm")
+    encryption_us = (cpu_seconds(me) - before) / BATCH * 1e6
+    return result, encryption_us
+
+
+async def run(fcm_count: int, apns_count: int, slow_count: int, webpush_count: int) -> None:
     directory = Path(tempfile.mkdtemp(prefix="gnews-bench-push-"))
     emulators = EmulatorProcess(directory, apns_tls=True)
     env = emulators.env
@@ -276,6 +322,8 @@ async def run(fcm_count: int, apns_count: int, slow_count: int) -> None:
                 lambda: bench_aioapns(emulators, slow_count),
             )
         )
+        web_push, encryption_us = await bench_web_push(emulators, webpush_count)
+        results.append(web_push)
     finally:
         await fcm_near.aclose()
         await fcm.aclose()
@@ -284,7 +332,7 @@ async def run(fcm_count: int, apns_count: int, slow_count: int) -> None:
 
     print(
         f"machine: {os.cpu_count()} cores; emulators in their own process; "
-        "(d) and (e): best of 3 runs"
+        "(d), (e) and (g): best of 3 runs"
     )
     print(
         f"{'':46} {'messages':>9} {'seconds':>8} {'msg/s':>8} "
@@ -304,6 +352,10 @@ async def run(fcm_count: int, apns_count: int, slow_count: int) -> None:
     print(f"ratio (d) FCM transport / (c) plain aiohttp:   {rates['(d)'] / rates['(c)']:6.1f}×")
     print(f"ratio (e) APNs transport / (f) aioapns:        {rates['(e)'] / rates['(f)']:6.1f}×")
     print(
+        f"(g) Web Push: {1e6 / costs['(g)']:,.0f} msg/s per core of worker CPU; of its "
+        f"{costs['(g)']:,.0f} µs/msg, pywebpush's encryption alone takes {encryption_us:,.0f}"
+    )
+    print(
         f"ratio (d) / FCM default quota (10,000/s):      "
         f"{rates['(d)'] / FCM_QUOTA_PER_SECOND:6.2f}×  (client and emulator share 2 cores)"
     )
@@ -322,8 +374,9 @@ def main() -> None:
     parser.add_argument("--fcm", type=int, default=40_000, help="messages for (d); (c): a 4th")
     parser.add_argument("--apns", type=int, default=10_000, help="messages for (e)")
     parser.add_argument("--slow", type=int, default=3_000, help="messages for (a), (b), (f)")
+    parser.add_argument("--webpush", type=int, default=6_000, help="messages for (g)")
     args = parser.parse_args()
-    asyncio.run(run(args.fcm, args.apns, args.slow))
+    asyncio.run(run(args.fcm, args.apns, args.slow, args.webpush))
 
 
 if __name__ == "__main__":

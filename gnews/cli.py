@@ -143,7 +143,7 @@ def worker(queues: tuple[str, ...]) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--fcm-port", type=int, default=8470, show_default=True, help="0: a free port.")
 @click.option("--apns-port", type=int, default=8471, show_default=True, help="0: a free port.")
-@click.option("--webpush-port", type=int, default=8472, show_default=True, help="0: a free port.")
+@click.option("--webpush-port", type=int, default=0, show_default=True, help="0: a free port.")
 @click.option(
     "--credentials-dir",
     type=click.Path(file_okay=False, path_type=Path),

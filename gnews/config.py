@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     dev_redis_port: int = Field(0, ge=0, le=65535)
     dev_fcm_port: int = Field(8470, ge=0, le=65535)
     dev_apns_port: int = Field(8471, ge=0, le=65535)
-    dev_webpush_port: int = Field(8472, ge=0, le=65535)
+    dev_webpush_port: int = Field(0, ge=0, le=65535)  # its subscriptions live in memory anyway
 
     _split_lists = field_validator(
         "plugins",
