@@ -53,7 +53,8 @@ def apns_transport(env: Mapping[str, str], **options) -> ApnsTransport:
 
 def webpush_transport(env: Mapping[str, str], **options) -> WebPushTransport:
     """A Web Push transport signing with the VAPID key the ``GNEWS_WEBPUSH_*`` variables of
-    ``env`` name (``emulators.webpush_env()``), with :data:`FAST` retries unless ``options`` say otherwise."""
+    ``env`` name (``emulators.webpush_env()``), with :data:`FAST` retries unless ``options``
+    say otherwise."""
     options.setdefault("policy", FAST)
     return WebPushTransport(
         env["GNEWS_WEBPUSH_VAPID_KEY_FILE"], env["GNEWS_WEBPUSH_VAPID_SUBJECT"], **options

@@ -207,6 +207,22 @@ def classify(status: int, headers: Any) -> Attempt:
     return Attempt("failed", str(status))
 
 
+def _parsed(token: str) -> dict[str, Any] | None:
+    """The subscription of a stored token, or None when it is not one. Registration checked
+    the token fully (:func:`subscription_error`); this is the cheap shape check of each send
+    (the key is checked where it is used: a bad one makes the encryption fail)."""
+    try:
+        subscription = json.loads(token)
+    except ValueError:
+        return None
+    if not isinstance(subscription, dict) or not isinstance(subscription.get("keys"), dict):
+        return None
+    endpoint = subscription.get("endpoint")
+    if not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://")):
+        return None
+    return subscription
+
+
 class VapidSigner:
     """The VAPID ``Authorization`` header per push-service origin, signed by py_vapid and
     reused until it is close to its expiry (signing is an ECDSA operation; a batch of 500
@@ -292,8 +308,7 @@ class WebPushTransport:
 
         async def attempt_once(token: str) -> Attempt:
             if token not in subscriptions:
-                valid = subscription_error(token) is None
-                subscriptions[token] = json.loads(token) if valid else None
+                subscriptions[token] = _parsed(token)
             subscription = subscriptions[token]
             if subscription is None:  # registration checks tokens; this one predates a rule
                 return Attempt("invalid_token", "BadSubscription")
@@ -313,6 +328,8 @@ class WebPushTransport:
                 return Attempt("retry", repr(error))
             except WebPushException as error:  # keys it cannot encrypt to
                 return Attempt("invalid_token", f"BadSubscription: {error.message}")
+            except ValueError as error:  # not base64, not a point on the curve
+                return Attempt("invalid_token", f"BadSubscription: {error}")
             assert not isinstance(response, str)  # only with curl=True
             result = classify(response.status, response.headers)
             if result.reason == "Unauthorized":

@@ -302,3 +302,12 @@ def test_the_platform_spells_a_subscription_one_way():
     assert json.loads(WEB.check_token(token)) == json.loads(token)
     with pytest.raises(ValueError, match="https URL"):
         WEB.check_token(_subscription(endpoint="http://push.example.org/abc"))
+
+
+async def test_a_stored_token_that_is_no_subscription_is_an_invalid_token(emulators, webpush):
+    good = web_subscription(emulators.webpush, emulators.webpush_env())
+    broken_key = json.loads(good)
+    broken_key["keys"]["p256dh"] = "B" + "A" * 86  # 65 bytes, not a point on P-256
+    outcomes = await webpush.send(message(), ["not json", json.dumps(broken_key), good])
+    assert [o.status for o in outcomes] == ["invalid_token", "invalid_token", "sent"]
+    assert all(o.reason.startswith("BadSubscription") for o in outcomes[:2])
