@@ -50,7 +50,7 @@ from gnews.core.openapi import ContractPlugin
 from gnews.core.persistence import init_documents, mongo_client, redis_client
 from gnews.core.request_rules import answer_head_as_get, refuse_non_json_body
 from gnews.devices.controllers import DeviceController
-from gnews.devices.platforms import install_platforms, load_platforms
+from gnews.devices.platforms import install_platforms, load_platforms, platforms_middleware
 from gnews.documents import document_models
 from gnews.geo.controllers import ReferenceController
 from gnews.jobs import QUEUES
@@ -200,7 +200,11 @@ def create_app(
         },
         before_request=before_request,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        middleware=[http_metrics_middleware, request_context_middleware],
+        middleware=[
+            http_metrics_middleware,
+            request_context_middleware,
+            platforms_middleware(platforms),
+        ],
         cors_config=CORSConfig(allow_origins=settings.cors_origins, allow_credentials=False)
         if settings.cors_origins
         else None,

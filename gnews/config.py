@@ -67,6 +67,13 @@ class Settings(BaseSettings):
     apns_key_id: str | None = None
     apns_team_id: str | None = None
     apns_topic: str | None = None
+    # Huawei Push Kit (HMS, docs/push.md#huawei-push-kit-hms): the app's id and its OAuth 2.0
+    # client (client id defaults to the app id); `gnews dev` points them at its emulator.
+    hms_app_id: str | None = None
+    hms_client_id: str | None = None
+    hms_client_secret: SecretStr | None = None
+    hms_token_endpoint: str = "https://oauth-login.cloud.huawei.com/oauth2/v3/token"
+    hms_push_endpoint: str = "https://push-api.cloud.huawei.com"
     # Web Push (docs/push.md#web-push-browsers): the VAPID key (PEM, P-256) the server signs with
     # and its contact (mailto: or https:); `gnews dev` generates a development key.
     webpush_vapid_key_file: Path | None = None
@@ -112,7 +119,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"not an IP address or network: {entry!r}") from None
         return value
 
-    @field_validator("fcm_endpoint", "apns_endpoint")
+    @field_validator("fcm_endpoint", "apns_endpoint", "hms_token_endpoint", "hms_push_endpoint")
     @classmethod
     def _check_push_endpoint(cls, value: str) -> str:
         if not value.startswith(("https://", "http://")):

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr
 
 from gnews.geo.provinces import ProvinceCode
 
@@ -411,6 +411,31 @@ class PushSettings(Protocol):
     @property
     def apns_topic(self) -> str | None:
         """``GNEWS_APNS_TOPIC``: the app's bundle id."""
+        ...
+
+    @property
+    def hms_app_id(self) -> str | None:
+        """``GNEWS_HMS_APP_ID``: the Huawei app's id (AppGallery Connect)."""
+        ...
+
+    @property
+    def hms_client_id(self) -> str | None:
+        """``GNEWS_HMS_CLIENT_ID``: its OAuth 2.0 client id (None: the app id)."""
+        ...
+
+    @property
+    def hms_client_secret(self) -> SecretStr | None:
+        """``GNEWS_HMS_CLIENT_SECRET``: its OAuth 2.0 client secret."""
+        ...
+
+    @property
+    def hms_token_endpoint(self) -> str:
+        """``GNEWS_HMS_TOKEN_ENDPOINT``: Huawei's OAuth 2.0 token URL."""
+        ...
+
+    @property
+    def hms_push_endpoint(self) -> str:
+        """``GNEWS_HMS_PUSH_ENDPOINT``: Push Kit's base URL (``/v1/{appId}/messages:send``)."""
         ...
 
     @property

@@ -224,15 +224,18 @@ class PushEmulatorProcess:
     credentials_dir: Path
     webpush_url: str | None = None
 
-    def env(self, *, fcm: bool = True, apns: bool = True, webpush: bool = False) -> dict[str, str]:
-        """GNEWS_* variables pointing the FCM and/or APNs transports at the emulators, and the
-        development VAPID key of Web Push (``webpush``)."""
+    def env(
+        self, *, fcm: bool = True, apns: bool = True, hms: bool = True, webpush: bool = False
+    ) -> dict[str, str]:
+        """GNEWS_* variables pointing the FCM, APNs and/or HMS transports at the emulators, and
+        the development VAPID key of Web Push (``webpush``)."""
         from gnews.dev.emulators.credentials import (
             APNS_KEY_FILE,
             SERVICE_ACCOUNT_FILE,
             VAPID_KEY_FILE,
             DevCredentials,
         )
+        from gnews.dev.emulators.hms import MOUNT, hms_env
 
         credentials = DevCredentials(
             self.credentials_dir / SERVICE_ACCOUNT_FILE,
@@ -240,14 +243,17 @@ class PushEmulatorProcess:
             vapid_key_file=self.credentials_dir / VAPID_KEY_FILE if webpush else None,
         )
         env = credentials.env(self.fcm_url if fcm else None, self.apns_url if apns else None)
+        if hms:  # served on the FCM emulator's port
+            env.update(hms_env(f"{self.fcm_url}{MOUNT}"))
         return env | credentials.webpush_env()
 
 
 def start_push_emulators(
     data_dir: Path, fcm_port: int = 0, apns_port: int = 0, webpush_port: int = 0
 ) -> PushEmulatorProcess:
-    """Start the FCM, APNs and Web Push emulators (``gnews emulators``) on these loopback ports
-    (0: a free one); their dev credentials are kept under ``data_dir/emulators``."""
+    """Start the FCM, APNs and Web Push emulators (``gnews emulators``; HMS on the FCM port)
+    on these loopback ports (0: a free one); their dev credentials are kept under
+    ``data_dir/emulators``."""
     fcm_port = fcm_port or free_port()
     apns_port = apns_port or free_port()
     while apns_port == fcm_port:

@@ -251,6 +251,13 @@ class DevSupervisor:
             not {"apns_endpoint", "apns_key_file"} & configured,
         )
 
+    def _emulated_hms(self) -> bool:
+        """Whether to emulate HMS Push Kit: none of its app id, secret or endpoints is set."""
+        configured = self.settings.model_fields_set
+        return not {
+            "hms_app_id", "hms_client_secret", "hms_token_endpoint", "hms_push_endpoint"
+        } & configured  # fmt: skip
+
     def _emulated_webpush(self) -> bool:
         """Whether Web Push uses the development VAPID key (none is configured); its push
         service emulator runs beside the others either way."""
@@ -258,8 +265,9 @@ class DevSupervisor:
 
     def _start_push_emulators(self) -> dict[str, str]:
         fcm, apns = self._emulated_gateways()
+        hms = self._emulated_hms()
         webpush = self._emulated_webpush()
-        if not (fcm or apns or webpush):
+        if not (fcm or apns or hms or webpush):
             return {}
         ports = (
             self._port("GNEWS_DEV_FCM_PORT"),
@@ -272,7 +280,7 @@ class DevSupervisor:
         )
         embedded.server = self.push_emulators.server
         self.embedded.append(embedded)
-        return self.push_emulators.env(fcm=fcm, apns=apns, webpush=webpush)
+        return self.push_emulators.env(fcm=fcm, apns=apns, hms=hms, webpush=webpush)
 
     def _wait_ready(self) -> bool:
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
@@ -343,6 +351,11 @@ class DevSupervisor:
             )
         else:
             lines.append(f"  APNs:          {self.settings.apns_endpoint} (configured)")
+        if emulators and self._emulated_hms():
+            hms = f"{emulators.fcm_url}/hms"
+            lines.append(f"  HMS:           {hms} (emulator; {control}/hms/received)")
+        else:
+            lines.append(f"  HMS:           {self.settings.hms_push_endpoint} (configured)")
         lines.extend(self._webpush_lines())
         return lines
 

@@ -6,17 +6,21 @@ plugin ``workers.push.builtin`` declares ``android`` (FCM) and ``ios`` (APNs),
 ``workers.push.hms`` declares ``huawei``; any plugin may add its own.
 
 The registry is built once from the plugin manager, when the API app is created and when the
-worker starts (:func:`install_platforms`), and is then process-wide (:func:`push_platforms`):
-request validation (a Pydantic validator) and the services called from pages and jobs read it
-without being handed it. Until something installs one, the default plugins' platforms serve
-(scripts, tests calling a service directly).
+worker starts, and :func:`push_platforms` answers it wherever it is needed: request validation
+(a Pydantic validator cannot be handed it) and the services called from controllers, pages and
+jobs. Within a request it is the app's own (:func:`platforms_middleware` sets it for the
+request), elsewhere the process's (:func:`install_platforms`: the worker, commands), so two
+apps with different plugins in one process (tests) each see theirs. Until something installs
+one, the default plugins' platforms serve (scripts, tests calling a service directly).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 
 import structlog
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from gnews.plugins import PluginManager, build_plugin_manager
 from gnews.specs import PushPlatform
@@ -100,6 +104,7 @@ def load_platforms(manager: PluginManager) -> PlatformRegistry:
 
 
 _installed: PlatformRegistry | None = None
+_in_request: ContextVar[PlatformRegistry | None] = ContextVar("push_platforms", default=None)
 
 
 def install_platforms(registry: PlatformRegistry) -> PlatformRegistry:
@@ -111,8 +116,28 @@ def install_platforms(registry: PlatformRegistry) -> PlatformRegistry:
     return registry
 
 
+def platforms_middleware(registry: PlatformRegistry) -> Callable[[ASGIApp], ASGIApp]:
+    """An ASGI middleware making ``registry`` (its app's) what :func:`push_platforms` answers
+    while a request is handled."""
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            token = _in_request.set(registry)
+            try:
+                await app(scope, receive, send)
+            finally:
+                _in_request.reset(token)
+
+        return middleware
+
+    return wrap
+
+
 def push_platforms() -> PlatformRegistry:
-    """The platforms installed in this process; the default plugins' until one is installed."""
+    """The platforms of the app handling this request, else those installed in this process
+    (the default plugins' until one is installed)."""
+    if (current := _in_request.get()) is not None:
+        return current
     if _installed is None:
         return install_platforms(load_platforms(build_plugin_manager(entry_points=False)))
     return _installed

@@ -16,7 +16,7 @@ from gnews.devices.platforms import load_platforms
 from gnews.plugins import build_plugin_manager
 from tests.support.api import assert_error, serve_app
 from tests.support.devices import register
-from tests.support.line import LinePlugin, line_user_id
+from tests.support.line import line_user_id
 from tests.support.push import apns_token, fcm_token
 
 
@@ -24,7 +24,7 @@ from tests.support.push import apns_token, fcm_token
 async def line_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The API with the LINE test plugin loaded (this test's database)."""
     plugins = build_plugin_manager(entry_points=False)
-    plugins.register_safely(LinePlugin(), "line", "test")
+    plugins.load_module("tests.support.line", "test")
     async with serve_app(create_app(settings, plugins=plugins, setup_logging=False)) as http:
         yield http
     cleanup = mongo_client(settings.mongodb_uri or "")

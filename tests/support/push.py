@@ -11,6 +11,7 @@ from gnews.dev.emulators.webpush import WebPushEmulator, unb64url
 from gnews.web.push import application_server_key
 from workers.push.apns import ApnsTransport
 from workers.push.fcm import FcmTransport
+from workers.push.hms import HmsTransport
 from workers.push.retry import RetryPolicy
 from workers.push.webpush import WebPushTransport
 
@@ -47,6 +48,25 @@ def apns_transport(env: Mapping[str, str], **options) -> ApnsTransport:
         env["GNEWS_APNS_KEY_ID"],
         env["GNEWS_APNS_TEAM_ID"],
         env["GNEWS_APNS_TOPIC"],
+        **options,
+    )
+
+
+def hms_token(n: int = 0) -> str:
+    """An HMS Push Kit-shaped token, unique per ``n``."""
+    return f"IQAAAACy0{n:07d}" + "kZ9fV3q_RbX-2uH+Lm/8=" * 5
+
+
+def hms_transport(env: Mapping[str, str], **options) -> HmsTransport:
+    """An HMS transport for the emulator the ``GNEWS_HMS_*`` variables of ``env`` name (e.g.
+    ``emulators.env()``), with :data:`FAST` retries unless ``options`` say otherwise."""
+    options.setdefault("policy", FAST)
+    options.setdefault("token_endpoint", env["GNEWS_HMS_TOKEN_ENDPOINT"])
+    options.setdefault("push_endpoint", env["GNEWS_HMS_PUSH_ENDPOINT"])
+    return HmsTransport(
+        env["GNEWS_HMS_APP_ID"],
+        env["GNEWS_HMS_CLIENT_ID"],
+        env["GNEWS_HMS_CLIENT_SECRET"],
         **options,
     )
 

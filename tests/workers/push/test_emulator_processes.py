@@ -90,7 +90,8 @@ async def test_the_dev_supervisors_emulators_child(tmp_path: Path):
             await fcm.aclose()
             await apns.aclose()
         assert (sent.status, delivered.status) == ("sent", "sent")
-        assert emulators.env(fcm=False).keys() == {
+        assert env["GNEWS_HMS_PUSH_ENDPOINT"] == f"{emulators.fcm_url}/hms"
+        assert emulators.env(fcm=False, hms=False).keys() == {
             "GNEWS_APNS_ENDPOINT", "GNEWS_APNS_KEY_FILE", "GNEWS_APNS_KEY_ID",
             "GNEWS_APNS_TEAM_ID", "GNEWS_APNS_TOPIC",
         }  # fmt: skip

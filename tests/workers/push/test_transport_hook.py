@@ -26,7 +26,10 @@ async def test_builtin_transports_come_through_the_hook(emulators):
         assert isinstance(transports["android"], FcmTransport)
         assert isinstance(transports["ios"], ApnsTransport)
         info = next(i for i in manager.describe() if i.name == BUILTIN_TRANSPORTS)
-        assert (info.origin, info.hooks) == ("built-in", ["gnews_push_transports"])
+        assert (info.origin, info.hooks) == (
+            "built-in",
+            ["gnews_push_platforms", "gnews_push_transports"],
+        )
         [sent] = await transports["android"].send(message(), ["token-a"])
         assert sent.status == "sent"
     finally:
@@ -37,15 +40,18 @@ async def test_builtin_transports_come_through_the_hook(emulators):
 def test_the_builtin_transports_are_a_default_plugin_called_through_pluggy(emulators):
     manager = build_plugin_manager(entry_points=False)  # registered here, not by the worker
     assert manager.origins[BUILTIN_TRANSPORTS] == ("built-in", None)
-    answers = manager.hook.gnews_push_transports(settings=emulator_settings(emulators))
-    offered = [transport for answer in answers for transport in answer]  # Web Push: not set
-    assert sorted(transport.platform for transport in offered) == ["android", "ios"]
+    offered = manager.hook.gnews_push_transports(settings=emulator_settings(emulators))
+    assert sorted(transport.platform for answer in offered for transport in answer) == [
+        "android",
+        "huawei",
+        "ios",
+    ]  # Web Push: not configured here
 
 
 async def test_a_plugin_adds_a_channel(emulators):
     manager = build_plugin_manager([f"{PLUGINS}.line"], entry_points=False)
     transports = load_transports(manager, emulator_settings(emulators))
-    assert sorted(transports) == ["android", "ios", "line"]
+    assert sorted(transports) == ["android", "huawei", "ios", "line"]
     line = transports["line"]
     outcomes = await line.send(message(), ["U123", "U456"])
     assert [o.status for o in outcomes] == ["sent", "sent"]
@@ -69,7 +75,9 @@ def test_unconfigured_gateways_have_no_transport():
 
 
 def test_the_builtin_transports_can_be_disabled(emulators):
-    manager = build_plugin_manager(entry_points=False, disabled=[BUILTIN_TRANSPORTS])
+    manager = build_plugin_manager(
+        entry_points=False, disabled=[BUILTIN_TRANSPORTS, "workers.push.hms"]
+    )
     assert load_transports(manager, emulator_settings(emulators)) == {}
 
 
@@ -78,7 +86,7 @@ def test_a_broken_plugin_is_reported_and_the_others_still_load(emulators):
     manager.register(broken.Raising(), name="raising")
     manager.register(broken.NotATransport(), name="not-a-transport")
     transports = load_transports(manager, emulator_settings(emulators))
-    assert sorted(transports) == ["android", "ios"]
+    assert sorted(transports) == ["android", "huawei", "ios"]
     failures = {(f.plugin, f.hook) for f in manager.failures}
     assert failures == {
         ("raising", "gnews_push_transports"),
@@ -91,4 +99,4 @@ def test_a_bad_key_file_switches_off_only_its_platform(emulators, tmp_path):
     bad.write_text("not a key")
     manager = build_plugin_manager(entry_points=False)
     transports = load_transports(manager, emulator_settings(emulators, apns_key_file=bad))
-    assert sorted(transports) == ["android"]
+    assert sorted(transports) == ["android", "huawei"]
