@@ -280,7 +280,9 @@ class WebPushTransport:
         self._max_connections = max_connections
         self._timeout = timeout
         self._session: aiohttp.ClientSession | None = None
-        self._gate = PauseGate()
+        # A Retry-After holds back the push service that sent it (Mozilla's slowing down is no
+        # reason to wait with Google's): one gate per endpoint origin.
+        self._gates: dict[str, PauseGate] = {}
 
     async def send(self, message: PushMessage, tokens: list[str]) -> list[PushOutcome]:
         """Send ``message`` to each subscription (at most 500); one outcome per token, in
@@ -304,11 +306,9 @@ class WebPushTransport:
             extra_headers["Topic"] = message.notification_id
         timeout = aiohttp.ClientTimeout(total=self._timeout)
 
-        subscriptions: dict[str, dict[str, Any] | None] = {}  # parsed once, not per attempt
+        subscriptions = {token: _parsed(token) for token in tokens}  # once, not per attempt
 
         async def attempt_once(token: str) -> Attempt:
-            if token not in subscriptions:
-                subscriptions[token] = _parsed(token)
             subscription = subscriptions[token]
             if subscription is None:  # registration checks tokens; this one predates a rule
                 return Attempt("invalid_token", "BadSubscription")
@@ -338,9 +338,16 @@ class WebPushTransport:
 
         return list(
             await asyncio.gather(
-                *(deliver(token, attempt_once, self.policy, self._gate) for token in tokens)
+                *(
+                    deliver(token, attempt_once, self.policy, self._gate(subscriptions[token]))
+                    for token in tokens
+                )
             )
         )
+
+    def _gate(self, subscription: dict[str, Any] | None) -> PauseGate:
+        origin = endpoint_origin(subscription["endpoint"]) if subscription else ""
+        return self._gates.setdefault(origin, PauseGate())
 
     def _client(self) -> aiohttp.ClientSession:
         import aiohttp

@@ -18,6 +18,7 @@ from py_vapid import Vapid02
 
 from gnews.config import load_settings
 from gnews.dev.emulators.webpush import MAX_PAYLOAD_BYTES as SERVICE_LIMIT
+from gnews.dev.emulators.webpush import WebPushEmulator
 from gnews.plugins import build_plugin_manager
 from tests.support.push import web_subscription, webpush_transport
 from workers.push import close_transports, load_transports
@@ -311,3 +312,16 @@ async def test_a_stored_token_that_is_no_subscription_is_an_invalid_token(emulat
     outcomes = await webpush.send(message(), ["not json", json.dumps(broken_key), good])
     assert [o.status for o in outcomes] == ["invalid_token", "invalid_token", "sent"]
     assert all(o.reason.startswith("BadSubscription") for o in outcomes[:2])
+
+
+async def test_a_retry_after_holds_back_only_the_push_service_that_sent_it(emulators, webpush):
+    env = emulators.webpush_env()
+    async with WebPushEmulator() as other:
+        slow, fast = web_subscription(emulators.webpush, env), web_subscription(other, env)
+        emulators.webpush.faults.update({"fail_next": [429, 429], "retry_after": 1})
+        started = time.monotonic()
+        outcomes = await webpush.send(message(), [slow, slow, fast])
+        assert [(o.status, o.attempts) for o in outcomes][2] == ("sent", 1)
+        assert other.recorder.request_times[0] - started < 0.5
+        assert all(o.status == "sent" for o in outcomes)
+        assert time.monotonic() - started >= 1
