@@ -239,5 +239,17 @@ async def test_a_browser_subscribes_on_the_province_page_and_gets_the_province_p
             "url": f"{live_site}/news/{item.id}",
         }
     ]
+    # "Stop" on the same page: the province was the device's only one, so the device is
+    # deactivated (its secret no longer works) and the page forgets it.
+    await page.get_by_role("button", name="หยุดแจ้งเตือนจังหวัดนี้").click()
+    await page.get_by_text("หยุดแจ้งเตือนข่าวของจังหวัดนี้แล้ว").wait_for()
+    assert await notify.get_attribute("data-state") == "off"
+    assert await page.evaluate("localStorage.getItem('gnews.webpush.device')") is None
+    async with httpx.AsyncClient(base_url=live_site) as http:
+        gone = await http.get(
+            f"/api/v1/devices/{stored['id']}",
+            headers={"Authorization": f"Device {stored['secret']}"},
+        )
+    assert gone.status_code == 404
     # Offline: the page loaded nothing from another host but the push service stand-in.
     assert all(url.startswith((live_site, push.url)) for url in requested), requested
