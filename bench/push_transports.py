@@ -12,12 +12,14 @@ on a 2-core machine client and emulator get a core each. Measured in the same ru
       with 30 ms added by the emulator (throughput ≈ connections / round trip)
   (e) our APNs transport (h2, ES256 JWT), 4 batches of 500 at once
   (f) aioapns, the same notifications, 500 in flight (reference for the APNs client choice)
-  (g) our Web Push transport (pywebpush's aes128gcm encryption and aiohttp path, py-vapid JWT
+  (g) our HMS Push Kit transport (httpx, OAuth client credentials), 4 batches of 500 at once:
+      one request of 500 tokens per batch (:func:`hms_results`)
+  (h) our Web Push transport (pywebpush's aes128gcm encryption and aiohttp path, py-vapid JWT
       per push service), 4 batches of 500 at once, to 500 subscriptions minted by the Web Push
       emulator, which checks the VAPID JWT and decrypts every message; and the encryption alone
 
     .venv/bin/python bench/push_transports.py [--fcm 40000] [--apns 10000] [--slow 3000]
-        [--webpush 6000]
+                                              [--hms 40000] [--webpush 6000]
 
 FCM's default quota is 600,000 messages/minute per project (10,000/s): the target for (d).
 """
@@ -44,6 +46,7 @@ from gnews.core.logs import configure_logging
 from gnews.notifications.message import apns_payload
 from gnews.specs import PushMessage
 from workers.push.fcm import FcmTransport, RequestTemplate, build_message
+from workers.push.hms import HmsTransport
 
 BATCH = 500
 CONCURRENT_BATCHES = 4
@@ -206,7 +209,7 @@ async def bench_aioapns(emulators: EmulatorProcess, count: int) -> int:
 
 
 async def bench_web_push(emulators: EmulatorProcess, count: int) -> tuple[Result, float]:
-    """(g): the Web Push transport to the emulator (best of 3), and the client CPU µs that
+    """(h): the Web Push transport to the emulator (best of 3), and the client CPU µs that
     pywebpush's encryption alone costs per message."""
     from pywebpush import WebPusher
 
@@ -228,7 +231,7 @@ async def bench_web_push(emulators: EmulatorProcess, count: int) -> tuple[Result
     try:
         await transport.send(MESSAGE, minted)  # warm-up: JWT, connections
         result = await measure(
-            "(g) Web Push transport (pywebpush, aiohttp)",
+            "(h) Web Push transport (pywebpush, aiohttp)",
             count,
             emulators,
             lambda: send_in_batches(transport, tokens),
@@ -246,7 +249,43 @@ async def bench_web_push(emulators: EmulatorProcess, count: int) -> tuple[Result
     return result, encryption_us
 
 
-async def run(fcm_count: int, apns_count: int, slow_count: int, webpush_count: int) -> None:
+def hms_tokens(count: int, tag: str) -> list[str]:
+    return [f"bench-hms-{tag}-{n:08d}-IQAAAACy0kZ9fV3q" for n in range(count)]
+
+
+async def hms_results(emulators: EmulatorProcess, count: int) -> list[Result]:
+    """(g): the HMS transport through the HMS emulator (in the same emulator process, on the
+    FCM port), as a worker's send jobs use it."""
+    env = emulators.env
+    hms = HmsTransport(
+        env["GNEWS_HMS_APP_ID"],
+        env["GNEWS_HMS_CLIENT_ID"],
+        env["GNEWS_HMS_CLIENT_SECRET"],
+        token_endpoint=env["GNEWS_HMS_TOKEN_ENDPOINT"],
+        push_endpoint=env["GNEWS_HMS_PUSH_ENDPOINT"],
+    )
+    try:
+        await hms.send(MESSAGE, hms_tokens(BATCH, "warm"))  # access token, connections
+        return [
+            await measure(
+                f"(g) HMS transport ({BATCH} tokens/request)",
+                count,
+                emulators,
+                lambda: send_in_batches(hms, hms_tokens(count, "ours")),
+                repeat=3,
+            )
+        ]
+    finally:
+        await hms.aclose()
+
+
+async def run(
+    fcm_count: int,
+    apns_count: int,
+    slow_count: int,
+    hms_count: int = 40_000,
+    webpush_count: int = 6_000,
+) -> None:
     directory = Path(tempfile.mkdtemp(prefix="gnews-bench-push-"))
     emulators = EmulatorProcess(directory, apns_tls=True)
     env = emulators.env
@@ -322,6 +361,7 @@ async def run(fcm_count: int, apns_count: int, slow_count: int, webpush_count: i
                 lambda: bench_aioapns(emulators, slow_count),
             )
         )
+        results += await hms_results(emulators, hms_count)
         web_push, encryption_us = await bench_web_push(emulators, webpush_count)
         results.append(web_push)
     finally:
@@ -332,7 +372,7 @@ async def run(fcm_count: int, apns_count: int, slow_count: int, webpush_count: i
 
     print(
         f"machine: {os.cpu_count()} cores; emulators in their own process; "
-        "(d), (e) and (g): best of 3 runs"
+        "(d), (e), (g) and (h): best of 3 runs"
     )
     print(
         f"{'':46} {'messages':>9} {'seconds':>8} {'msg/s':>8} "
@@ -352,8 +392,8 @@ async def run(fcm_count: int, apns_count: int, slow_count: int, webpush_count: i
     print(f"ratio (d) FCM transport / (c) plain aiohttp:   {rates['(d)'] / rates['(c)']:6.1f}×")
     print(f"ratio (e) APNs transport / (f) aioapns:        {rates['(e)'] / rates['(f)']:6.1f}×")
     print(
-        f"(g) Web Push: {1e6 / costs['(g)']:,.0f} msg/s per core of worker CPU; of its "
-        f"{costs['(g)']:,.0f} µs/msg, pywebpush's encryption alone takes {encryption_us:,.0f}"
+        f"(h) Web Push: {1e6 / costs['(h)']:,.0f} msg/s per core of worker CPU; of its "
+        f"{costs['(h)']:,.0f} µs/msg, pywebpush's encryption alone takes {encryption_us:,.0f}"
     )
     print(
         f"ratio (d) / FCM default quota (10,000/s):      "
@@ -374,9 +414,10 @@ def main() -> None:
     parser.add_argument("--fcm", type=int, default=40_000, help="messages for (d); (c): a 4th")
     parser.add_argument("--apns", type=int, default=10_000, help="messages for (e)")
     parser.add_argument("--slow", type=int, default=3_000, help="messages for (a), (b), (f)")
-    parser.add_argument("--webpush", type=int, default=6_000, help="messages for (g)")
+    parser.add_argument("--hms", type=int, default=40_000, help="messages for (g)")
+    parser.add_argument("--webpush", type=int, default=6_000, help="messages for (h)")
     args = parser.parse_args()
-    asyncio.run(run(args.fcm, args.apns, args.slow, args.webpush))
+    asyncio.run(run(args.fcm, args.apns, args.slow, args.hms, args.webpush))
 
 
 if __name__ == "__main__":

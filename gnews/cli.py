@@ -169,10 +169,11 @@ def emulators(
     latency_ms: float,
     unregistered_prefix: str | None,
 ) -> None:
-    """Run the FCM, APNs and Web Push emulators until Ctrl-C (see docs/push.md).
+    """Run the FCM, APNs, HMS and Web Push emulators until Ctrl-C (see docs/push.md).
 
-    Prints the GNEWS_* variables that point the push transports at them. Faults can also be
-    changed while running: POST /_emulator/{fcm,apns,webpush}/faults on the FCM port.
+    HMS is served on the FCM port under /hms; Web Push on its own port. Prints the GNEWS_*
+    variables that point the push transports at them. Faults can also be changed while running:
+    POST /_emulator/{fcm,apns,hms,webpush}/faults on the FCM port.
     """
     try:
         from gnews.dev.emulators.faults import Faults

@@ -128,9 +128,9 @@ class PushOutcome(BaseModel):
 
     ``sent``: the gateway accepted it. ``invalid_token``: the gateway says this token will never
     work again (FCM ``UNREGISTERED`` or an invalid registration token, APNs 410 ``Unregistered``
-    or 400 ``BadDeviceToken``): deactivate the device. ``failed``: not delivered after the
-    transport's retries (or a permanent error of the message itself); ``retry_after`` is the
-    gateway's last Retry-After in seconds, when it sent one.
+    or 400 ``BadDeviceToken``, HMS ``illegal_tokens``): deactivate the device. ``failed``: not
+    delivered after the transport's retries (or a permanent error of the message itself);
+    ``retry_after`` is the gateway's last Retry-After in seconds, when it sent one.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -200,7 +200,8 @@ class PushPlatform:
 
 @runtime_checkable
 class PushTransport(Protocol):
-    """A push channel for one platform (``android``: FCM, ``ios``: APNs, or a plugin's own).
+    """A push channel for one platform (``android``: FCM, ``ios``: APNs, ``huawei``: HMS Push
+    Kit, or a plugin's own, declared with a :class:`PushPlatform`).
 
     ``send`` delivers ``message`` to up to :data:`MAX_PUSH_BATCH` tokens of its platform and
     returns exactly one :class:`PushOutcome` per token, in the order of ``tokens``. It retries

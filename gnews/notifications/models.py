@@ -73,7 +73,7 @@ class Audience(BaseModel):
     regions: list[str] = Field(default_factory=list)  # region codes: all their provinces
     categories: list[str] = Field(default_factory=list)  # category codes followed
     agencies: list[str] = Field(default_factory=list)  # agency codes followed
-    platforms: list[str] = Field(default_factory=list)  # android, ios
+    platforms: list[str] = Field(default_factory=list)  # platform names: android, ios, huawei…
     languages: list[str] = Field(default_factory=list)  # th, en (the device's language)
 
 
