@@ -273,6 +273,56 @@ class Seeder:
         }
 
 
+async def seed_news(database: Any, seeder: Seeder, items: int) -> tuple[list[dict[str, Any]], int]:
+    """Seed the agencies, :data:`SOURCES` sources and ``items`` news items (raw documents in
+    chunks, indexes not built); the sources (``doc``: the stored one) and the number of
+    national items. Shared with bench/pages.py."""
+    await database["agencies"].insert_many(
+        [
+            {
+                "code": code,
+                "name_th": f"หน่วยงาน {code}",
+                "name_en": code,
+                "active": True,
+                "trusted": True,
+                "created_at": seeder.now,
+                "updated_at": seeder.now,
+            }
+            for code in seeder.agencies
+        ]
+    )
+    sources = []
+    for n in range(SOURCES):
+        source = Source(
+            slug=f"source-{n:03d}",
+            agency=seeder.agencies[n % AGENCIES],
+            name=f"ข่าว {n}",
+            feed_url=f"https://source-{n:03d}.go.th/rss",
+            provinces=[seeder.provinces[n % len(seeder.provinces)]],
+            trusted=True,
+        )
+        await source.insert()
+        sources.append(
+            {
+                "id": str(source.id),
+                "slug": source.slug,
+                "agency": source.agency,
+                "provinces": source.provinces,
+                "next": 0,
+                "doc": source,
+            }
+        )
+    national = 0
+    for start in range(0, items, CHUNK):
+        chunk = [
+            seeder.news_item(n, sources[n % SOURCES])
+            for n in range(start, min(items, start + CHUNK))
+        ]
+        national += sum(not d["provinces"] for d in chunk)
+        await database["news_items"].insert_many(chunk, ordered=False)
+    return sources, national
+
+
 class Timer:
     """Times one shape: each run empties the response cache first (uncached)."""
 
@@ -326,49 +376,7 @@ async def run(items: int, devices: int, runs: int) -> None:
 
         # -- seeding ----------------------------------------------------------------------------
         started = time.perf_counter()
-        await database["agencies"].insert_many(
-            [
-                {
-                    "code": code,
-                    "name_th": f"หน่วยงาน {code}",
-                    "name_en": code,
-                    "active": True,
-                    "trusted": True,
-                    "created_at": seeder.now,
-                    "updated_at": seeder.now,
-                }
-                for code in seeder.agencies
-            ]
-        )
-        sources = []
-        for n in range(SOURCES):
-            source = Source(
-                slug=f"source-{n:03d}",
-                agency=seeder.agencies[n % AGENCIES],
-                name=f"ข่าว {n}",
-                feed_url=f"https://source-{n:03d}.go.th/rss",
-                provinces=[seeder.provinces[n % len(seeder.provinces)]],
-                trusted=True,
-            )
-            await source.insert()
-            sources.append(
-                {
-                    "id": str(source.id),
-                    "slug": source.slug,
-                    "agency": source.agency,
-                    "provinces": source.provinces,
-                    "next": 0,
-                    "doc": source,
-                }
-            )
-        national = 0
-        for start in range(0, items, CHUNK):
-            chunk = [
-                seeder.news_item(n, sources[n % SOURCES])
-                for n in range(start, min(items, start + CHUNK))
-            ]
-            national += sum(not d["provinces"] for d in chunk)
-            await database["news_items"].insert_many(chunk, ordered=False)
+        sources, national = await seed_news(database, seeder, items)
         seeded_items = time.perf_counter() - started
         print(
             f"seeded {items:,} news items ({national:,} national) in {seeded_items:.0f} s",

@@ -35,6 +35,7 @@ from gnews.agencies.controllers import AgencyController
 from gnews.agencies.sync import sync_plugin_agencies
 from gnews.audit.controllers import AuditController
 from gnews.config import ConfigurationError, Settings, load_settings
+from gnews.console import console_router, console_stores
 from gnews.core.dependencies import provide_redis
 from gnews.core.errors import (
     EXCEPTION_HANDLERS,
@@ -62,6 +63,7 @@ from gnews.notifications.controllers import (
     NotificationController,
 )
 from gnews.plugins import PluginManager, build_plugin_manager
+from gnews.site.controllers import site_routes
 from gnews.sources.controllers import SourceController
 from gnews.sources.sync import sync_plugin_sources
 from gnews.web import static_files, template_config
@@ -69,8 +71,9 @@ from gnews.web.push import web_push
 from gnews.web.rendering import static
 
 
-def route_handlers() -> list[ControllerRouterHandler]:
-    """Every controller of the API; those under the database router need MongoDB."""
+def route_handlers(settings: Settings) -> list[ControllerRouterHandler]:
+    """Every controller of the API and the web pages; those under the database router need
+    MongoDB."""
     needs_database = Router(
         "/",
         route_handlers=[
@@ -90,6 +93,7 @@ def route_handlers() -> list[ControllerRouterHandler]:
             ReviewQueueController,
             CatalogueController,
             AgencyAppsController,
+            console_router(settings),
         ],
         opt={NEEDS_DATABASE: True},
     )
@@ -100,6 +104,7 @@ def route_handlers() -> list[ControllerRouterHandler]:
         static_files(),
         web_push,  # /sw.js and the VAPID public key: Web Push in browsers
         needs_database,
+        *site_routes(),
     ]
 
 
@@ -189,7 +194,8 @@ def create_app(
     # Devices register for, and notifications target, the platforms these plugins declare.
     platforms = install_platforms(load_platforms(plugins))
     app = Litestar(
-        route_handlers=route_handlers(),
+        route_handlers=route_handlers(settings),
+        stores=console_stores(settings),
         lifespan=[_lifespan(settings, plugins)],
         dependencies={
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -50,6 +51,10 @@ class Settings(BaseSettings):
     feed_allow_private_networks: bool = False
     max_request_body_bytes: int = Field(1_048_576, ge=1024)
     jwt_ttl_seconds: int = Field(3600, ge=60, le=30 * 86400)
+    # Console sessions (gnews/console/sessions.py): ended after this long without a request,
+    # and this long after signing in whatever happens.
+    console_idle_seconds: int = Field(1800, ge=1, le=86400)
+    console_max_seconds: int = Field(12 * 3600, ge=1, le=7 * 86400)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
     db_timeout_ms: int = Field(2000, ge=100, le=60_000)
@@ -99,6 +104,14 @@ class Settings(BaseSettings):
     dev_fcm_port: int = Field(8470, ge=0, le=65535)
     dev_apns_port: int = Field(8471, ge=0, le=65535)
     dev_webpush_port: int = Field(0, ge=0, le=65535)  # its subscriptions live in memory anyway
+    # The public site and shared links (docs/site.md, docs/configuration.md#public-site): the
+    # https origin citizens see (absolute links in pages, feeds, OpenGraph, pushes; unset: the
+    # request's own origin, or http://<http_host>:<http_port> outside a request), and the apps
+    # that open its links (Android App Links, iOS Universal Links).
+    public_base_url: str | None = None
+    android_package: str = "th.go.ega.gnews"
+    android_cert_fingerprints: Annotated[list[str], NoDecode] = []
+    ios_app_ids: Annotated[list[str], NoDecode] = []
 
     _split_lists = field_validator(
         "plugins",
@@ -106,8 +119,33 @@ class Settings(BaseSettings):
         "cors_origins",
         "trusted_proxies",
         "metrics_allow_networks",
+        "android_cert_fingerprints",
+        "ios_app_ids",
         mode="before",
     )(_split_csv)
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _check_public_base_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// (or http:// in development)")
+        return value.rstrip("/") if value else None
+
+    @field_validator("android_cert_fingerprints")
+    @classmethod
+    def _check_fingerprints(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if not re.fullmatch(r"[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){31}", entry):
+                raise ValueError(f"not a SHA-256 fingerprint (AA:BB:... 32 bytes): {entry!r}")
+        return [entry.upper() for entry in value]
+
+    @field_validator("ios_app_ids")
+    @classmethod
+    def _check_app_ids(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if not re.fullmatch(r"[A-Z0-9]{10}\.[A-Za-z0-9.-]+", entry):
+                raise ValueError(f"not <team id>.<bundle id>: {entry!r}")
+        return value
 
     @field_validator("trusted_proxies", "metrics_allow_networks")
     @classmethod
@@ -163,6 +201,12 @@ class Settings(BaseSettings):
     def is_production(self) -> bool:
         """True when running with ``GNEWS_ENV=production``."""
         return self.env == "production"
+
+    def public_origin(self, request_origin: str | None = None) -> str:
+        """The public site's origin for absolute links: ``public_base_url``, else the origin
+        the request came to, else ``http://<http_host>:<http_port>`` (e.g. for pushes)."""
+        origin = self.public_base_url or request_origin
+        return (origin or f"http://{self.http_host}:{self.http_port}").rstrip("/")
 
     @property
     def json_logs(self) -> bool:

@@ -92,7 +92,25 @@ async def _user_principal(token: str, settings: Settings) -> Principal:
         raise _unauthorized("invalid or expired token")
     if claims.get("ver", 0) != user.token_version:
         raise _unauthorized("token revoked (the account's password, role or status changed)")
+    return principal_of(user)
+
+
+def principal_of(user: User) -> Principal:
+    """The principal of a signed-in account."""
     return Principal("user", str(user.id), user.role, user.agency, user.email)
+
+
+async def signed_in_principal(user_id: str, version: int) -> Principal | None:
+    """The principal of an account signed in (e.g. a console session) at token ``version``;
+    None when the account is gone, deactivated, or its password, role or status changed since
+    (the same rules as a bearer token's)."""
+    try:
+        user = await User.get(PydanticObjectId(user_id))
+    except (InvalidId, TypeError):
+        return None
+    if user is None or not user.active or user.token_version != version:
+        return None
+    return principal_of(user)
 
 
 async def _api_key_principal(secret: str) -> Principal:

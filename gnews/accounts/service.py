@@ -86,6 +86,21 @@ class IssuedToken(NamedTuple):
 async def login(email: str, password: str, settings: Settings) -> IssuedToken:
     """A bearer token for this e-mail and password; :class:`UnauthorizedError` for an unknown
     e-mail, a wrong password or a deactivated account alike."""
+    user = await check_credentials(email, password)
+    token, expires_at = issue_token(
+        str(user.id),
+        user.role.value,
+        settings.signing_key,
+        settings.jwt_ttl_seconds,
+        version=user.token_version,
+    )
+    return IssuedToken(user, token, expires_at, settings.jwt_ttl_seconds)
+
+
+async def check_credentials(email: str, password: str) -> User:
+    """The active account with this e-mail and password, its sign-in recorded (the API's token
+    and the console's session both start here); :class:`UnauthorizedError` for an unknown
+    e-mail, a wrong password or a deactivated account alike."""
     user = await User.find_one(User.email == normalize_email(email))
     if not verify_password(user.password_hash if user else None, password):
         raise UnauthorizedError("wrong e-mail or password")
@@ -97,14 +112,7 @@ async def login(email: str, password: str, settings: Settings) -> IssuedToken:
     )
     if not user.active or not signed_in:
         raise UnauthorizedError("wrong e-mail or password")
-    token, expires_at = issue_token(
-        str(user.id),
-        user.role.value,
-        settings.signing_key,
-        settings.jwt_ttl_seconds,
-        version=user.token_version,
-    )
-    return IssuedToken(user, token, expires_at, settings.jwt_ttl_seconds)
+    return user
 
 
 async def account_of(principal: Principal) -> User | None:

@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from gnews.accounts.guards import BEARER, Principal, requires
 from gnews.accounts.models import Role
+from gnews.config import Settings
 from gnews.core.dependencies import RedisClient
 from gnews.core.http_cache import encode, json_response
 from gnews.core.localisation import Language, choose_language
@@ -53,6 +54,7 @@ class InboxController(Controller):
         self,
         request: Request,
         device: NamedDependency[Device],
+        settings: NamedDependency[Settings],
         lang: FromQuery[Language | None] = None,
         cursor: Cursor = None,
         limit: Limit = None,
@@ -64,7 +66,12 @@ class InboxController(Controller):
         language = choose_language(lang, request.headers.get("accept-language"), device.language)
         entries, next_cursor = await service.inbox_page(str(device.id), size, cursor)
         page = InboxPage(
-            items=[InboxItemOut.of(entry, note, language) for entry, note in entries],
+            items=[
+                InboxItemOut.of(
+                    entry, note, language, settings.public_origin(str(request.base_url))
+                )
+                for entry, note in entries
+            ],
             next_cursor=next_cursor,
             lang=language,
         )

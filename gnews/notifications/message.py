@@ -19,6 +19,12 @@ def deep_link(news_item_id: str) -> str:
     return f"gnews://news/{news_item_id}"
 
 
+def item_url(news_item_id: str, public_base_url: str) -> str:
+    """The item's page on the public site (``/news/{id}``): it opens the app where the app is
+    installed (App Links / Universal Links) and the browser everywhere else."""
+    return f"{public_base_url.rstrip('/')}/news/{news_item_id}"
+
+
 def app_deep_link(slug: str) -> str:
     """Where the app opens for a GAC listing."""
     return f"gnews://apps/{slug}"
@@ -32,13 +38,19 @@ def message_language(notification: Notification, device_language: str) -> str:
     return "th"
 
 
-def push_message(notification: Notification, language: str, at: datetime) -> PushMessage:
-    """The message of a batch in ``language``; its TTL is the time left until expiry."""
+def push_message(
+    notification: Notification, language: str, at: datetime, public_base_url: str | None = None
+) -> PushMessage:
+    """The message of a batch in ``language``; its TTL is the time left until expiry. About a
+    news item, its data hold ``url``, the item's https page (:func:`item_url`), when
+    ``public_base_url`` is given."""
     left = (notification.expires_at - at).total_seconds() if notification.expires_at else 0.0
     ttl = int(max(0.0, min(MAX_TTL_SECONDS, left)))
     data = dict(notification.data)
     if notification.news_item_id:
         data["news_item_id"] = notification.news_item_id
+        if public_base_url:  # a sender's own "url" value is kept
+            data.setdefault("url", item_url(notification.news_item_id, public_base_url))
     return PushMessage(
         notification_id=str(notification.id),
         title=pick(language, notification.title_th, notification.title_en),

@@ -23,6 +23,7 @@ from gnews.core.pagination import Page
 from gnews.core.schemas import DocumentOut, NoNullsPatch
 from gnews.devices.schemas import Agencies, Categories, PlatformName, Provinces
 from gnews.geo.provinces import RegionCode, all_regions
+from gnews.notifications.message import item_url
 from gnews.notifications.models import (
     Audience,
     InboxEntry,
@@ -42,14 +43,22 @@ class InboxItemOut(BaseModel):
     data: dict[str, str]
     news_item_id: str | None
     deep_link: str | None
+    url: str | None = Field(description="the news item's page on the public site (https)")
     image_url: str | None
     sent_at: UtcDateTime
     opened: bool
     opened_at: UtcDateTime | None
 
     @classmethod
-    def of(cls, entry: InboxEntry, notification: Notification, language: str) -> InboxItemOut:
-        """An inbox entry with its notification."""
+    def of(
+        cls,
+        entry: InboxEntry,
+        notification: Notification,
+        language: str,
+        public_base_url: str | None = None,
+    ) -> InboxItemOut:
+        """An inbox entry with its notification (``url`` made with ``public_base_url``)."""
+        item_id = notification.news_item_id
         return cls(
             id=entry.notification_id,
             title=pick(language, notification.title_th, notification.title_en),
@@ -57,6 +66,7 @@ class InboxItemOut(BaseModel):
             data=notification.data,
             news_item_id=notification.news_item_id,
             deep_link=notification.deep_link,
+            url=item_url(item_id, public_base_url) if item_id and public_base_url else None,
             image_url=notification.image_url,
             sent_at=entry.created_at,
             opened=entry.opens > 0 or entry.opened_at is not None,

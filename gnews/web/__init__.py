@@ -9,7 +9,8 @@ beside them), served under ``/static``.
 * :func:`template_config`: the template engine, with the globals every template uses
   (``tr``, ``static``, ``bangkok``).
 * :func:`static_files`: the router serving ``static/``.
-* :func:`page_language`: the language of a page (``?lang=``, else the ``lang`` cookie, else Thai).
+* :func:`page_language`: the language of a page (``?lang=``, else the ``lang`` cookie, else Thai);
+  :func:`language_cookies`: the cookie that remembers a ``?lang=`` choice (set it on the page).
 """
 
 from __future__ import annotations
@@ -17,9 +18,17 @@ from __future__ import annotations
 from gnews.web.rendering import (
     LANGUAGES,
     STATIC_PATH,
+    language_cookies,
     page_language,
     static_files,
     template_config,
 )
 
-__all__ = ["LANGUAGES", "STATIC_PATH", "page_language", "static_files", "template_config"]
+__all__ = [
+    "LANGUAGES",
+    "STATIC_PATH",
+    "language_cookies",
+    "page_language",
+    "static_files",
+    "template_config",
+]

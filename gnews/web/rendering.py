@@ -9,6 +9,7 @@ from typing import Any
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from litestar import Request
+from litestar.datastructures import Cookie
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
@@ -36,6 +37,15 @@ def page_language(request: Request[Any, Any, Any]) -> str:
         if value in LANGUAGES:
             return value
     return "th"
+
+
+def language_cookies(request: Request[Any, Any, Any]) -> list[Cookie]:
+    """The ``lang`` cookie to set when the page was asked for with ``?lang=`` (the choice then
+    holds on the next pages); none otherwise."""
+    asked = request.query_params.get("lang")
+    if asked not in LANGUAGES or request.cookies.get(LANGUAGE_COOKIE) == asked:
+        return []
+    return [Cookie(key=LANGUAGE_COOKIE, value=asked, path="/", max_age=365 * 86400, samesite="lax")]
 
 
 @pass_context

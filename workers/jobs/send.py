@@ -114,7 +114,7 @@ async def _send_claimed(ctx: dict[str, Any], batch: PushBatch) -> str:
         log.error("no push transport for the platform", platform=batch.platform)
         outcomes = _all_failed(batch, "no_transport")
     else:
-        message = push_message(notification, batch.language, at)
+        message = push_message(notification, batch.language, at, ctx["settings"].public_origin())
         outcomes = await transport.send(message, batch.tokens)
     return await _record(ctx, batch, notification, outcomes, _max_retry_after(transport))
 

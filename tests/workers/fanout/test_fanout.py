@@ -176,11 +176,14 @@ async def test_the_device_sees_it_in_its_inbox_with_the_deep_link(
         "news_item_id": str(item.id),
         "notification_id": nid,
         "deep_link": f"gnews://news/{item.id}",
+        # the item's page beside the deep link (the site's origin: GNEWS_PUBLIC_BASE_URL)
+        "url": f"{push_settings.public_origin()}/news/{item.id}",
     }
     assert android.payload["android"]["collapse_key"] == nid
     assert android.payload["notification"]["image"] == item.image_url
     [ios] = emulators.apns.recorder.for_token(apns_token(2))
     assert ios.payload["deep_link"] == f"gnews://news/{item.id}"
+    assert ios.payload["url"] == f"{push_settings.public_origin()}/news/{item.id}"
     assert ios.headers["apns-collapse-id"] == nid
     assert emulators.fcm.recorder.for_token(fcm_token(3)) == []
     for device, expected in ((phone, [nid]), (iphone, [nid]), (elsewhere, [])):
@@ -192,6 +195,7 @@ async def test_the_device_sees_it_in_its_inbox_with_the_deep_link(
         assert [entry["id"] for entry in items] == expected
         if items:
             assert items[0]["deep_link"] == f"gnews://news/{item.id}"
+            assert items[0]["url"] == f"http://testserver/news/{item.id}"  # the request's origin
 
 
 async def test_a_scheduled_notification_goes_out_at_send_at(

@@ -1,0 +1,1 @@
+"""The public site: pages, feeds out, shared links, kiosk (gnews/site)."""
