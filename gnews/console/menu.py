@@ -24,6 +24,7 @@ class MenuEntry:
 
 MENU: list[MenuEntry] = [
     MenuEntry("/", "หน้าแรก", "Home", EVERYONE),
+    MenuEntry("/notifications", "การแจ้งเตือน", "Notifications", STAFF | {Role.AGENCY}),
 ]
 """Every entry, in menu order. Each area of the console appends its own entries."""
 

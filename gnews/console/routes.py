@@ -14,10 +14,15 @@ from litestar.types import ControllerRouterHandler
 from gnews.config import Settings
 from gnews.console import sessions
 from gnews.console.auth import HomeController, SignInController
+from gnews.console.notifications import NotificationPagesController
 from gnews.console.rendering import page
 from gnews.core.errors import DomainError
 
-CONTROLLERS: list[ControllerRouterHandler] = [SignInController, HomeController]
+CONTROLLERS: list[ControllerRouterHandler] = [
+    SignInController,
+    HomeController,
+    NotificationPagesController,
+]
 """Every page controller of the console (each area adds its own)."""
 
 

@@ -234,6 +234,8 @@ class Tally:
     deactivated: int = 0
     failed_by_reason: Counter[str] = field(default_factory=Counter)
     failures: list[dict[str, Any]] = field(default_factory=list)  # BatchFailure documents
+    sent_by_province: Counter[str] = field(default_factory=Counter)  # see provinces_of()
+    at: datetime | None = None  # when the pass was recorded: its second of the timeline
 
     def fail(self, device_id: str, reason: str | None, *, deactivated: bool = False) -> None:
         """Count one device not reached, and keep why."""
@@ -253,7 +255,24 @@ class Tally:
         }
         for reason, count in self.failed_by_reason.items():
             values[f"{prefix}.failed_by_reason.{reason}"] = count
+        for province, count in self.sent_by_province.items():
+            values[f"{prefix}.sent_by_province.{province}"] = count
+        if prefix == "stats" and self.at is not None:
+            values[f"stats.sent_by_second.{int(self.at.timestamp())}"] = self.sent
         return {key: value for key, value in values.items() if value}
+
+
+async def provinces_of(device_ids: list[str]) -> Counter[str]:
+    """How many of these devices follow each province (one indexed ``_id`` query for a batch's
+    devices, at most the batch size): the per-province delivery counts of a batch pass."""
+    oids = [oid for device_id in device_ids if (oid := object_id(device_id)) is not None]
+    counts: Counter[str] = Counter()
+    if not oids:
+        return counts
+    cursor = Device.get_pymongo_collection().find({"_id": {"$in": oids}}, {"provinces": 1})
+    async for device in cursor:
+        counts.update(dict.fromkeys(device.get("provinces") or [], 1))
+    return counts
 
 
 async def complete_batch(batch: PushBatch, tally: Tally) -> bool:
@@ -450,6 +469,7 @@ async def batch_totals(notification_id: str) -> dict[str, Any]:
     left alone): a device of a batch that was not sent counts as skipped."""
     targeted = sent = failed = deactivated = batches = 0
     reasons: Counter[str] = Counter()
+    provinces: Counter[str] = Counter()
     cursor = _batches().find(
         {"notification_id": notification_id}, {"size": 1, "result": 1, "status": 1}
     )
@@ -461,12 +481,14 @@ async def batch_totals(notification_id: str) -> dict[str, Any]:
         failed += result.get("failed", 0)
         deactivated += result.get("deactivated", 0)
         reasons.update(result.get("failed_by_reason") or {})
+        provinces.update(result.get("sent_by_province") or {})
     return {
         "batches_total": batches,
         "stats.targeted": targeted,
         "stats.sent": sent,
         "stats.failed": failed,
         "stats.failed_by_reason": dict(reasons),
+        "stats.sent_by_province": dict(provinces),
         "stats.deactivated": deactivated,
         "stats.skipped": targeted - sent - failed,
     }

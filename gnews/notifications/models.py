@@ -88,6 +88,14 @@ class NotificationStats(BaseModel):
     deactivated: int = 0  # devices deactivated because the gateway refused their token for good
     skipped: int = 0  # targeted but never sent: cancelled or expired before their batch went
     opened: int = 0  # devices that opened it (each counted once)
+    # Devices sent to, by each province they follow (a device following two provinces counts
+    # in both): $inc'd per batch by the send job, summed over the batches once settled.
+    sent_by_province: dict[str, int] = Field(default_factory=dict)
+    # Devices sent to per second of the database's clock (epoch-second keys): $inc'd once per
+    # batch pass, so at most one key per batch pass (live only: not re-summed at the end).
+    sent_by_second: dict[str, int] = Field(default_factory=dict)
+    # Opens per hour (epoch-second key of the hour's start): at most 24 keys a day of opens.
+    opened_by_hour: dict[str, int] = Field(default_factory=dict)
 
 
 class Notification(Document):
@@ -148,6 +156,7 @@ class BatchResult(BaseModel):
     failed: int = 0
     deactivated: int = 0
     failed_by_reason: dict[str, int] = Field(default_factory=dict)
+    sent_by_province: dict[str, int] = Field(default_factory=dict)  # as the notification's
 
 
 class BatchFailure(BaseModel):

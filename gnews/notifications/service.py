@@ -96,7 +96,12 @@ async def record_open(device_id: str, notification_id: str) -> bool:
     )
     oid = object_id(notification_id)
     if first and oid is not None:
-        await update_one(Notification, {"_id": oid}, inc={stats_field("opened"): 1})
+        hour = int(time.time()) // 3600 * 3600
+        await update_one(
+            Notification,
+            {"_id": oid},
+            inc={stats_field("opened"): 1, f"{stats_field('opened_by_hour')}.{hour}": 1},
+        )
     return first
 
 

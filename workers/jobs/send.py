@@ -167,6 +167,9 @@ async def _record(
             batch.platform, await lifecycle.deactivate_devices(invalid)
         )
     await lifecycle.record_inbox(reached, batch.notification_id)
+    tally.at = at
+    sent_ids = [d for d, o in zip(batch.device_ids, outcomes, strict=True) if o.status == "sent"]
+    tally.sent_by_province = await lifecycle.provinces_of(sent_ids)
     if deferred:
         if await lifecycle.defer_batch(batch, tally, deferred, wait):
             await enqueue_send(

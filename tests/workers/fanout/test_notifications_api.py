@@ -62,6 +62,9 @@ async def test_create_stores_the_notification_and_enqueues_its_fanout(
         "deactivated": 0,
         "skipped": 0,
         "opened": 0,
+        "sent_by_province": {},
+        "sent_by_second": {},
+        "opened_by_hour": {},
     }
     assert created["data"] == {"kind": "flood"} and created["priority"] == "normal"
     # The API enqueued the fan-out by name, to run now; it sends nothing itself.
