@@ -14,9 +14,12 @@ on a 2-core machine client and emulator get a core each. Measured in the same ru
   (f) aioapns, the same notifications, 500 in flight (reference for the APNs client choice)
   (g) our HMS Push Kit transport (httpx, OAuth client credentials), 4 batches of 500 at once:
       one request of 500 tokens per batch (:func:`hms_results`)
+  (h) our Web Push transport (pywebpush's aes128gcm encryption and aiohttp path, py-vapid JWT
+      per push service), 4 batches of 500 at once, to 500 subscriptions minted by the Web Push
+      emulator, which checks the VAPID JWT and decrypts every message; and the encryption alone
 
     .venv/bin/python bench/push_transports.py [--fcm 40000] [--apns 10000] [--slow 3000]
-                                              [--hms 40000]
+                                              [--hms 40000] [--webpush 6000]
 
 FCM's default quota is 600,000 messages/minute per project (10,000/s): the target for (d).
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 import tempfile
@@ -204,6 +208,47 @@ async def bench_aioapns(emulators: EmulatorProcess, count: int) -> int:
     return sum(results)
 
 
+async def bench_web_push(emulators: EmulatorProcess, count: int) -> tuple[Result, float]:
+    """(h): the Web Push transport to the emulator (best of 3), and the client CPU µs that
+    pywebpush's encryption alone costs per message."""
+    from pywebpush import WebPusher
+
+    from gnews.web.push import application_server_key
+    from workers.push.webpush import WebPushTransport, webpush_payload
+
+    env = emulators.env
+
+    public_key = application_server_key(Path(env["GNEWS_WEBPUSH_VAPID_KEY_FILE"]))
+    async with httpx.AsyncClient(base_url=emulators.webpush_url) as http:
+        minted = [
+            (await http.post("/subscriptions", json={"applicationServerKey": public_key})).text
+            for _ in range(BATCH)
+        ]
+    tokens = [minted[n % len(minted)] for n in range(count)]
+    transport = WebPushTransport(
+        env["GNEWS_WEBPUSH_VAPID_KEY_FILE"], env["GNEWS_WEBPUSH_VAPID_SUBJECT"]
+    )
+    try:
+        await transport.send(MESSAGE, minted)  # warm-up: JWT, connections
+        result = await measure(
+            "(h) Web Push transport (pywebpush, aiohttp)",
+            count,
+            emulators,
+            lambda: send_in_batches(transport, tokens),
+            repeat=3,
+        )
+    finally:
+        await transport.aclose()
+    payload = webpush_payload(MESSAGE)
+    subscription = json.loads(minted[0])
+    me = psutil.Process()
+    before = cpu_seconds(me)
+    for _ in range(BATCH):
+        WebPusher(subscription).encode(payload, "aes128gcm")
+    encryption_us = (cpu_seconds(me) - before) / BATCH * 1e6
+    return result, encryption_us
+
+
 def hms_tokens(count: int, tag: str) -> list[str]:
     return [f"bench-hms-{tag}-{n:08d}-IQAAAACy0kZ9fV3q" for n in range(count)]
 
@@ -234,7 +279,13 @@ async def hms_results(emulators: EmulatorProcess, count: int) -> list[Result]:
         await hms.aclose()
 
 
-async def run(fcm_count: int, apns_count: int, slow_count: int, hms_count: int = 40_000) -> None:
+async def run(
+    fcm_count: int,
+    apns_count: int,
+    slow_count: int,
+    hms_count: int = 40_000,
+    webpush_count: int = 6_000,
+) -> None:
     directory = Path(tempfile.mkdtemp(prefix="gnews-bench-push-"))
     emulators = EmulatorProcess(directory, apns_tls=True)
     env = emulators.env
@@ -311,6 +362,8 @@ async def run(fcm_count: int, apns_count: int, slow_count: int, hms_count: int =
             )
         )
         results += await hms_results(emulators, hms_count)
+        web_push, encryption_us = await bench_web_push(emulators, webpush_count)
+        results.append(web_push)
     finally:
         await fcm_near.aclose()
         await fcm.aclose()
@@ -319,7 +372,7 @@ async def run(fcm_count: int, apns_count: int, slow_count: int, hms_count: int =
 
     print(
         f"machine: {os.cpu_count()} cores; emulators in their own process; "
-        "(d), (e) and (g): best of 3 runs"
+        "(d), (e), (g) and (h): best of 3 runs"
     )
     print(
         f"{'':46} {'messages':>9} {'seconds':>8} {'msg/s':>8} "
@@ -338,6 +391,10 @@ async def run(fcm_count: int, apns_count: int, slow_count: int, hms_count: int =
     print(f"ratio (d) FCM transport / (b) plain httpx:     {rates['(d)'] / rates['(b)']:6.1f}×")
     print(f"ratio (d) FCM transport / (c) plain aiohttp:   {rates['(d)'] / rates['(c)']:6.1f}×")
     print(f"ratio (e) APNs transport / (f) aioapns:        {rates['(e)'] / rates['(f)']:6.1f}×")
+    print(
+        f"(h) Web Push: {1e6 / costs['(h)']:,.0f} msg/s per core of worker CPU; of its "
+        f"{costs['(h)']:,.0f} µs/msg, pywebpush's encryption alone takes {encryption_us:,.0f}"
+    )
     print(
         f"ratio (d) / FCM default quota (10,000/s):      "
         f"{rates['(d)'] / FCM_QUOTA_PER_SECOND:6.2f}×  (client and emulator share 2 cores)"
@@ -358,8 +415,9 @@ def main() -> None:
     parser.add_argument("--apns", type=int, default=10_000, help="messages for (e)")
     parser.add_argument("--slow", type=int, default=3_000, help="messages for (a), (b), (f)")
     parser.add_argument("--hms", type=int, default=40_000, help="messages for (g)")
+    parser.add_argument("--webpush", type=int, default=6_000, help="messages for (h)")
     args = parser.parse_args()
-    asyncio.run(run(args.fcm, args.apns, args.slow, args.hms))
+    asyncio.run(run(args.fcm, args.apns, args.slow, args.hms, args.webpush))
 
 
 if __name__ == "__main__":

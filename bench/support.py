@@ -39,12 +39,15 @@ class EmulatorProcess:
         tls = ["--apns-tls"] if apns_tls else []
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gnews", "emulators", "--fcm-port", "0", "--apns-port", "0",
-             *tls, "--credentials-dir", str(directory)],
+             "--webpush-port", "0", *tls, "--credentials-dir", str(directory)],
             env=env, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         self.env: dict[str, str] = {}
+        self.webpush_url = ""  # the Web Push emulator (its URL is in the subscriptions it mints)
         assert self.process.stdout is not None
         for line in self.process.stdout:
+            if line.startswith("Web Push:"):
+                self.webpush_url = line.split()[2]
             if line.startswith("export "):
                 name, value = line.removeprefix("export ").strip().split("=", 1)
                 self.env[name] = value

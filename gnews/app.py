@@ -67,6 +67,7 @@ from gnews.site.controllers import site_routes
 from gnews.sources.controllers import SourceController
 from gnews.sources.sync import sync_plugin_sources
 from gnews.web import static_files, template_config
+from gnews.web.push import web_push
 from gnews.web.rendering import static
 
 
@@ -102,6 +103,7 @@ def route_handlers(settings: Settings) -> list[ControllerRouterHandler]:
         ReferenceController,
         metrics_endpoint,
         static_files(),
+        web_push,  # /sw.js and the VAPID public key: Web Push in browsers
         needs_database,
         *site_routes(),
     ]

@@ -143,6 +143,7 @@ def worker(queues: tuple[str, ...]) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--fcm-port", type=int, default=8470, show_default=True, help="0: a free port.")
 @click.option("--apns-port", type=int, default=8471, show_default=True, help="0: a free port.")
+@click.option("--webpush-port", type=int, default=0, show_default=True, help="0: a free port.")
 @click.option(
     "--credentials-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -159,6 +160,7 @@ def emulators(
     host: str,
     fcm_port: int,
     apns_port: int,
+    webpush_port: int,
     credentials_dir: Path | None,
     apns_tls: bool,
     rate_429: float,
@@ -167,11 +169,11 @@ def emulators(
     latency_ms: float,
     unregistered_prefix: str | None,
 ) -> None:
-    """Run the FCM, APNs and HMS emulators until Ctrl-C (see docs/push.md).
+    """Run the FCM, APNs, HMS and Web Push emulators until Ctrl-C (see docs/push.md).
 
-    HMS is served on the FCM port under /hms. Prints the GNEWS_* variables that point the push
-    transports at them. Faults can also be changed while running: POST
-    /_emulator/{fcm,apns,hms}/faults on the FCM port.
+    HMS is served on the FCM port under /hms; Web Push on its own port. Prints the GNEWS_*
+    variables that point the push transports at them. Faults can also be changed while running:
+    POST /_emulator/{fcm,apns,hms,webpush}/faults on the FCM port.
     """
     try:
         from gnews.dev.emulators.faults import Faults
@@ -195,6 +197,7 @@ def emulators(
             host=host,
             fcm_port=fcm_port,
             apns_port=apns_port,
+            webpush_port=webpush_port,
             apns_tls=apns_tls,
             faults=faults,
         )

@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     hms_client_secret: SecretStr | None = None
     hms_token_endpoint: str = "https://oauth-login.cloud.huawei.com/oauth2/v3/token"
     hms_push_endpoint: str = "https://push-api.cloud.huawei.com"
+    # Web Push (docs/push.md#web-push-browsers): the VAPID key (PEM, P-256) the server signs with
+    # and its contact (mailto: or https:); `gnews dev` generates a development key.
+    webpush_vapid_key_file: Path | None = None
+    webpush_vapid_subject: str | None = Field(None, pattern=r"^(mailto:\S+@\S+|https://\S+)$")
     # Push fan-out (docs/operations.md#push-notifications): devices per push batch, the lease of
     # a claimed batch or fan-out, how often the reconciler runs, batches one worker sends at once.
     push_batch_size: int = Field(500, ge=1, le=500)
@@ -99,6 +103,7 @@ class Settings(BaseSettings):
     dev_redis_port: int = Field(0, ge=0, le=65535)
     dev_fcm_port: int = Field(8470, ge=0, le=65535)
     dev_apns_port: int = Field(8471, ge=0, le=65535)
+    dev_webpush_port: int = Field(0, ge=0, le=65535)  # its subscriptions live in memory anyway
     # The public site and shared links (docs/site.md, docs/configuration.md#public-site): the
     # https origin citizens see (absolute links in pages, feeds, OpenGraph, pushes; unset: the
     # request's own origin, or http://<http_host>:<http_port> outside a request), and the apps

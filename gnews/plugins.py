@@ -43,11 +43,13 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "gnews.news.tagging",
     "workers.push.builtin",
     "workers.push.hms",
+    "workers.push.webpush",
 )
 """Core behaviour written as plugins, registered through the same hooks as any agency's
 (dogfooding: the core has no private back door), with origin ``built-in``: the province tagger
 (``gnews_item_provinces``), the FCM and APNs platforms and transports (``gnews_push_platforms``,
-``gnews_push_transports``) and Huawei's (``workers.push.hms``).
+``gnews_push_transports``), Huawei's (``workers.push.hms``) and the Web Push channel
+(``workers.push.webpush``).
 
 They are dotted module paths, imported by :func:`build_plugin_manager` when a manager is built,
 not at import time of this module: ``gnews`` may not import ``workers`` at module level (the

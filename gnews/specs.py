@@ -439,6 +439,16 @@ class PushSettings(Protocol):
         """``GNEWS_HMS_PUSH_ENDPOINT``: Push Kit's base URL (``/v1/{appId}/messages:send``)."""
         ...
 
+    @property
+    def webpush_vapid_key_file(self) -> Path | None:
+        """``GNEWS_WEBPUSH_VAPID_KEY_FILE``: the VAPID signing key of Web Push (PEM, P-256)."""
+        ...
+
+    @property
+    def webpush_vapid_subject(self) -> str | None:
+        """``GNEWS_WEBPUSH_VAPID_SUBJECT``: the contact push services see (mailto: or https:)."""
+        ...
+
 
 # --- A plugin's own configuration ---------------------------------------------------------------
 

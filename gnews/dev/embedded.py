@@ -222,34 +222,45 @@ class PushEmulatorProcess:
     fcm_url: str
     apns_url: str
     credentials_dir: Path
+    webpush_url: str | None = None
 
-    def env(self, *, fcm: bool = True, apns: bool = True, hms: bool = True) -> dict[str, str]:
-        """GNEWS_* variables pointing the FCM, APNs and/or HMS transports at the emulators."""
+    def env(
+        self, *, fcm: bool = True, apns: bool = True, hms: bool = True, webpush: bool = False
+    ) -> dict[str, str]:
+        """GNEWS_* variables pointing the FCM, APNs and/or HMS transports at the emulators, and
+        the development VAPID key of Web Push (``webpush``)."""
         from gnews.dev.emulators.credentials import (
             APNS_KEY_FILE,
             SERVICE_ACCOUNT_FILE,
+            VAPID_KEY_FILE,
             DevCredentials,
         )
         from gnews.dev.emulators.hms import MOUNT, hms_env
 
         credentials = DevCredentials(
-            self.credentials_dir / SERVICE_ACCOUNT_FILE, self.credentials_dir / APNS_KEY_FILE
+            self.credentials_dir / SERVICE_ACCOUNT_FILE,
+            self.credentials_dir / APNS_KEY_FILE,
+            vapid_key_file=self.credentials_dir / VAPID_KEY_FILE if webpush else None,
         )
         env = credentials.env(self.fcm_url if fcm else None, self.apns_url if apns else None)
         if hms:  # served on the FCM emulator's port
             env.update(hms_env(f"{self.fcm_url}{MOUNT}"))
-        return env
+        return env | credentials.webpush_env()
 
 
 def start_push_emulators(
-    data_dir: Path, fcm_port: int = 0, apns_port: int = 0
+    data_dir: Path, fcm_port: int = 0, apns_port: int = 0, webpush_port: int = 0
 ) -> PushEmulatorProcess:
-    """Start the FCM and APNs emulators (``gnews emulators``; HMS on the FCM port) on these
-    loopback ports (0: a free one); their dev credentials are kept under ``data_dir/emulators``."""
+    """Start the FCM, APNs and Web Push emulators (``gnews emulators``; HMS on the FCM port)
+    on these loopback ports (0: a free one); their dev credentials are kept under
+    ``data_dir/emulators``."""
     fcm_port = fcm_port or free_port()
     apns_port = apns_port or free_port()
     while apns_port == fcm_port:
         apns_port = free_port()
+    webpush_port = webpush_port or free_port()
+    while webpush_port in (fcm_port, apns_port):
+        webpush_port = free_port()
     credentials_dir = data_dir / "emulators"
     log_file = data_dir / "log" / "emulators.log"
     argv = [
@@ -263,19 +274,25 @@ def start_push_emulators(
         str(fcm_port),
         "--apns-port",
         str(apns_port),
+        "--webpush-port",
+        str(webpush_port),
         "--credentials-dir",
         str(credentials_dir),
     ]
     process = spawn(argv, log_file=log_file)
     _wait_until(
-        lambda: _accepts_connections(fcm_port) and _accepts_connections(apns_port),
+        lambda: all(_accepts_connections(port) for port in (fcm_port, apns_port, webpush_port)),
         process,
         "push gateway emulators",
         log_file,
     )
     server = ServerProcess("emulators", f"http://127.0.0.1:{fcm_port}", process)
     return PushEmulatorProcess(
-        server, f"http://127.0.0.1:{fcm_port}", f"http://127.0.0.1:{apns_port}", credentials_dir
+        server,
+        f"http://127.0.0.1:{fcm_port}",
+        f"http://127.0.0.1:{apns_port}",
+        credentials_dir,
+        webpush_url=f"http://127.0.0.1:{webpush_port}",
     )
 
 

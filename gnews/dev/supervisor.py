@@ -258,19 +258,29 @@ class DevSupervisor:
             "hms_app_id", "hms_client_secret", "hms_token_endpoint", "hms_push_endpoint"
         } & configured  # fmt: skip
 
+    def _emulated_webpush(self) -> bool:
+        """Whether Web Push uses the development VAPID key (none is configured); its push
+        service emulator runs beside the others either way."""
+        return "webpush_vapid_key_file" not in self.settings.model_fields_set
+
     def _start_push_emulators(self) -> dict[str, str]:
         fcm, apns = self._emulated_gateways()
         hms = self._emulated_hms()
-        if not (fcm or apns or hms):
+        webpush = self._emulated_webpush()
+        if not (fcm or apns or hms or webpush):
             return {}
-        ports = self._port("GNEWS_DEV_FCM_PORT"), self._port("GNEWS_DEV_APNS_PORT")
+        ports = (
+            self._port("GNEWS_DEV_FCM_PORT"),
+            self._port("GNEWS_DEV_APNS_PORT"),
+            self._port("GNEWS_DEV_WEBPUSH_PORT"),
+        )
         self.push_emulators = start_push_emulators(self.data_dir, *ports)
         embedded = EmbeddedServer(
             "push gateway emulators", lambda: start_push_emulators(self.data_dir, *ports).server
         )
         embedded.server = self.push_emulators.server
         self.embedded.append(embedded)
-        return self.push_emulators.env(fcm=fcm, apns=apns, hms=hms)
+        return self.push_emulators.env(fcm=fcm, apns=apns, hms=hms, webpush=webpush)
 
     def _wait_ready(self) -> bool:
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
@@ -346,7 +356,19 @@ class DevSupervisor:
             lines.append(f"  HMS:           {hms} (emulator; {control}/hms/received)")
         else:
             lines.append(f"  HMS:           {self.settings.hms_push_endpoint} (configured)")
+        lines.extend(self._webpush_lines())
         return lines
+
+    def _webpush_lines(self) -> list[str]:
+        emulators = self.push_emulators
+        key = "development VAPID key" if self._emulated_webpush() else "configured VAPID key"
+        if emulators is None or emulators.webpush_url is None:
+            return [f"  Web Push:      browsers' push services ({key})"]
+        url = emulators.webpush_url
+        return [
+            f"  Web Push:      browsers' push services ({key}); emulator {url} "
+            f"(POST {url}/subscriptions; {url}/_emulator/webpush/received)"
+        ]
 
     def _stop_all(self) -> None:
         live = [c.process for c in self.children if c.process and c.process.poll() is None]

@@ -107,10 +107,13 @@ def test_gnews_plugins_lists_the_default_plugins_as_built_in(tmp_path):
     listed = run_cli("plugins", "--json", GNEWS_DATA_DIR=str(tmp_path))
     assert listed.returncode == 0, listed.stderr
     plugins = {p["name"]: p for p in json.loads(listed.stdout)["plugins"]}
-    assert {"gnews.news.tagging", "workers.push.builtin"} <= set(DEFAULT_PLUGINS)
+    assert {"gnews.news.tagging", "workers.push.builtin", "workers.push.webpush"} <= set(
+        DEFAULT_PLUGINS
+    )
     for name, hooks in [
         ("gnews.news.tagging", ["gnews_item_provinces"]),
         ("workers.push.builtin", ["gnews_push_platforms", "gnews_push_transports"]),
+        ("workers.push.webpush", ["gnews_push_platforms", "gnews_push_transports"]),
     ]:
         assert (plugins[name]["origin"], plugins[name]["hooks"]) == ("built-in", hooks)
     table = run_cli("plugins", GNEWS_DATA_DIR=str(tmp_path))
@@ -119,11 +122,15 @@ def test_gnews_plugins_lists_the_default_plugins_as_built_in(tmp_path):
 
 def test_every_manager_registers_the_default_plugins_the_same_way():
     manager = build_plugin_manager(entry_points=False)
-    assert {"gnews.news.tagging", "workers.push.builtin", "workers.push.hms"} <= set(
-        DEFAULT_PLUGINS
-    )
+    assert {
+        "gnews.news.tagging",
+        "workers.push.builtin",
+        "workers.push.hms",
+        "workers.push.webpush",
+    } <= set(DEFAULT_PLUGINS)
     assert {manager.origins[name] for name in DEFAULT_PLUGINS} == {("built-in", None)}
     off = build_plugin_manager(entry_points=False, disabled=["workers.push.builtin"])
     assert off.get_plugin("workers.push.builtin") is None
     impls = off.hook.gnews_push_transports.get_hookimpls()
     assert "workers.push.builtin" not in {impl.plugin_name for impl in impls}
+    assert "workers.push.webpush" in {impl.plugin_name for impl in impls}

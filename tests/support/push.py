@@ -3,12 +3,17 @@ pointed at the push emulators. (The ``emulators`` fixture is in ``tests/conftest
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
 
+from gnews.dev.emulators.webpush import WebPushEmulator, unb64url
+from gnews.web.push import application_server_key
 from workers.push.apns import ApnsTransport
 from workers.push.fcm import FcmTransport
 from workers.push.hms import HmsTransport
 from workers.push.retry import RetryPolicy
+from workers.push.webpush import WebPushTransport
 
 FAST = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05, max_retry_after=2)
 """Short back-off (3 attempts, 10 ms) and a 2 s limit on Retry-After (longer ones end the
@@ -64,3 +69,20 @@ def hms_transport(env: Mapping[str, str], **options) -> HmsTransport:
         env["GNEWS_HMS_CLIENT_SECRET"],
         **options,
     )
+
+
+def webpush_transport(env: Mapping[str, str], **options) -> WebPushTransport:
+    """A Web Push transport signing with the VAPID key the ``GNEWS_WEBPUSH_*`` variables of
+    ``env`` name (``emulators.webpush_env()``), with :data:`FAST` retries unless ``options``
+    say otherwise."""
+    options.setdefault("policy", FAST)
+    return WebPushTransport(
+        env["GNEWS_WEBPUSH_VAPID_KEY_FILE"], env["GNEWS_WEBPUSH_VAPID_SUBJECT"], **options
+    )
+
+
+def web_subscription(push: WebPushEmulator, env: Mapping[str, str]) -> str:
+    """A push token: a new subscription at the Web Push emulator, bound to the VAPID key of
+    ``env`` as a browser binds it (``applicationServerKey``), as JSON."""
+    key = unb64url(application_server_key(Path(env["GNEWS_WEBPUSH_VAPID_KEY_FILE"])))
+    return json.dumps(push.subscribe(key))

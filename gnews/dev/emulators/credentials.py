@@ -1,5 +1,6 @@
 """Development credentials for the emulators: a Google service-account file whose ``token_uri``
-is the FCM emulator's token endpoint, and an APNs signing key (.p8) with its key and team ids.
+is the FCM emulator's token endpoint, an APNs signing key (.p8) with its key and team ids, and a
+Web Push VAPID key (PEM).
 
 They are generated once under a directory (``<data dir>/emulators``) and reused, so the files a
 worker read stay valid across restarts; only ``token_uri`` is rewritten to the current port.
@@ -24,6 +25,8 @@ DEV_APNS_TOPIC = "th.go.gnews.dev"
 SERVICE_ACCOUNT_FILE = "fcm-service-account.json"
 SERVICE_ACCOUNT_KEY_FILE = "fcm-service-account.pem"
 APNS_KEY_FILE = f"AuthKey_{DEV_APNS_KEY_ID}.p8"
+VAPID_KEY_FILE = "webpush-vapid.pem"  # the Web Push application server key (P-256)
+DEV_VAPID_SUBJECT = "mailto:webpush-dev@localhost"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +40,8 @@ class DevCredentials:
     apns_key_id: str = DEV_APNS_KEY_ID
     apns_team_id: str = DEV_APNS_TEAM_ID
     apns_topic: str = DEV_APNS_TOPIC
+    vapid_key_file: Path | None = None
+    vapid_subject: str = DEV_VAPID_SUBJECT
 
     def service_account_public_key(self) -> bytes:
         """PEM public key of the service account (the FCM emulator checks JWTs with it)."""
@@ -66,6 +71,16 @@ class DevCredentials:
             env["GNEWS_APNS_TEAM_ID"] = self.apns_team_id
             env["GNEWS_APNS_TOPIC"] = self.apns_topic
         return env
+
+    def webpush_env(self) -> dict[str, str]:
+        """The GNEWS_WEBPUSH_* variables of the development VAPID key (any push service, the
+        emulator's or a browser vendor's, accepts pushes signed with it)."""
+        if self.vapid_key_file is None:
+            return {}
+        return {
+            "GNEWS_WEBPUSH_VAPID_KEY_FILE": str(self.vapid_key_file),
+            "GNEWS_WEBPUSH_VAPID_SUBJECT": self.vapid_subject,
+        }
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -110,4 +125,14 @@ def dev_credentials(directory: Path, token_uri: str) -> DevCredentials:
         "universe_domain": "googleapis.com",
     }
     _write_private(account_file, json.dumps(info, indent=2).encode())
-    return DevCredentials(account_file, apns_file)
+    return DevCredentials(account_file, apns_file, vapid_key_file=dev_vapid_key(directory))
+
+
+def dev_vapid_key(directory: Path) -> Path:
+    """Create (or reuse) the development VAPID key (PEM, P-256) under ``directory``: browsers
+    subscribe with its public half, so it must stay the same across restarts."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / VAPID_KEY_FILE
+    if not path.exists():
+        _write_private(path, _pkcs8(ec.generate_private_key(ec.SECP256R1())))
+    return path

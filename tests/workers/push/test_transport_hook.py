@@ -45,7 +45,7 @@ def test_the_builtin_transports_are_a_default_plugin_called_through_pluggy(emula
         "android",
         "huawei",
         "ios",
-    ]
+    ]  # Web Push: not configured here
 
 
 async def test_a_plugin_adds_a_channel(emulators):
