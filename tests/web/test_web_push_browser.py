@@ -24,32 +24,20 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from litestar import get
-from litestar.params import FromPath
-from litestar.response import Template
 
-from gnews.app import create_app
 from gnews.config import Settings
-from gnews.core.persistence import mongo_client
-from gnews.geo.provinces import get_province
 from gnews.jobs import PUSH_QUEUE
-from gnews.plugins import build_plugin_manager
-from tests.support.browser import screenshot, serve_live
+from tests.support.browser import screenshot
 from tests.support.news import news_item
 from tests.support.notifications import note
 from tests.support.worker import running_worker
 
 NOTIFY_ME = "แจ้งเตือนข่าวจังหวัดนี้"
-STAND_IN_PAGE = """{% extends "base.html" %}
-{% block main %}<h1>นครสวรรค์ (stand-in page of the Web Push test)</h1>
-{% include "site/_notify.html" %}{% endblock %}"""
-
 # Replaces only PushManager.prototype.subscribe (see the module docstring).
 SUBSCRIBE_AT_THE_EMULATOR = """
 (() => {
@@ -96,29 +84,6 @@ def settings(settings: Settings, emulators) -> Settings:
     )
 
 
-@get("/provinces/{code:str}", include_in_schema=False, sync_to_thread=False)
-def province_page_stand_in(code: FromPath[str]) -> Template:
-    """Only when the site's province page is not in this build: the partial in a bare page."""
-    return Template(
-        template_str=STAND_IN_PAGE, context={"province": get_province(code), "lang": "th"}
-    )
-
-
-@pytest.fixture
-async def live_site(settings: Settings) -> AsyncIterator[str]:
-    """Like ``live_app``, with a stand-in ``/provinces/{code}`` when the site's page is absent."""
-    app = create_app(
-        settings, plugins=build_plugin_manager(entry_points=False), setup_logging=False
-    )
-    if not any(route.path.startswith("/provinces/{") for route in app.routes):
-        app.register(province_page_stand_in)
-    async with serve_live(app) as url:
-        yield url
-    cleanup = mongo_client(settings.mongodb_uri or "")
-    await cleanup.drop_database(settings.mongodb_db)
-    await cleanup.close()
-
-
 async def eventually(check, timeout: float = 30.0) -> Any:
     """Poll ``check`` (async) until it returns something truthy."""
     deadline = time.monotonic() + timeout
@@ -130,16 +95,16 @@ async def eventually(check, timeout: float = 30.0) -> Any:
 
 
 async def test_a_browser_subscribes_on_the_province_page_and_gets_the_province_push(
-    live_site, page, settings, emulators, auth_headers
+    live_app, page, settings, emulators, auth_headers
 ):
     push = emulators.webpush
     context = page.context
-    await context.grant_permissions(["notifications"], origin=live_site)
+    await context.grant_permissions(["notifications"], origin=live_app)
     await page.add_init_script(SUBSCRIBE_AT_THE_EMULATOR % json.dumps(f"{push.url}/subscriptions"))
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
 
-    await page.goto(f"{live_site}/provinces/TH-60")
+    await page.goto(f"{live_app}/provinces/TH-60")
     await page.get_by_role("button", name=NOTIFY_ME).click()
     notify = page.locator("[data-gnews-notify]")
     await page.wait_for_function(
@@ -157,12 +122,12 @@ async def test_a_browser_subscribes_on_the_province_page_and_gets_the_province_p
         "navigator.serviceWorker.getRegistration('/').then(r => r && r.active && "
         "{script: r.active.scriptURL, scope: r.scope})"
     )
-    assert worker == {"script": f"{live_site}/sw.js", "scope": f"{live_site}/"}
+    assert worker == {"script": f"{live_app}/sw.js", "scope": f"{live_app}/"}
 
     # The subscription is a device of platform web following Nakhon Sawan (read through the
     # device API with the secret the page kept).
     stored = json.loads(await page.evaluate("localStorage.getItem('gnews.webpush.device')"))
-    async with httpx.AsyncClient(base_url=live_site) as http:
+    async with httpx.AsyncClient(base_url=live_app) as http:
         device = await http.get(
             f"/api/v1/devices/{stored['id']}",
             headers={"Authorization": f"Device {stored['secret']}"},
@@ -214,13 +179,13 @@ async def test_a_browser_subscribes_on_the_province_page_and_gets_the_province_p
     await cdp.send("ServiceWorker.enable")
 
     async def site_registration() -> list[dict]:
-        return [r for r in registrations if r["scopeURL"] == f"{live_site}/" and not r["isDeleted"]]
+        return [r for r in registrations if r["scopeURL"] == f"{live_app}/" and not r["isDeleted"]]
 
     registration = await eventually(site_registration)
     await cdp.send(
         "ServiceWorker.deliverPushMessage",
         {
-            "origin": live_site,
+            "origin": live_app,
             "registrationId": registration[0]["registrationId"],
             "data": json.dumps(received.payload, ensure_ascii=False),
         },
@@ -236,7 +201,7 @@ async def test_a_browser_subscribes_on_the_province_page_and_gets_the_province_p
             "title": "นครสวรรค์: ระดับน้ำเจ้าพระยาสูงขึ้น",
             "body": "โปรดขนของขึ้นที่สูง ติดตามประกาศของจังหวัด",
             "tag": notification_id,
-            "url": f"{live_site}/news/{item.id}",
+            "url": f"{live_app}/news/{item.id}",
         }
     ]
     # "Stop" on the same page: the province was the device's only one, so the device is
@@ -245,11 +210,11 @@ async def test_a_browser_subscribes_on_the_province_page_and_gets_the_province_p
     await page.get_by_text("หยุดแจ้งเตือนข่าวของจังหวัดนี้แล้ว").wait_for()
     assert await notify.get_attribute("data-state") == "off"
     assert await page.evaluate("localStorage.getItem('gnews.webpush.device')") is None
-    async with httpx.AsyncClient(base_url=live_site) as http:
+    async with httpx.AsyncClient(base_url=live_app) as http:
         gone = await http.get(
             f"/api/v1/devices/{stored['id']}",
             headers={"Authorization": f"Device {stored['secret']}"},
         )
     assert gone.status_code == 404
     # Offline: the page loaded nothing from another host but the push service stand-in.
-    assert all(url.startswith((live_site, push.url)) for url in requested), requested
+    assert all(url.startswith((live_app, push.url)) for url in requested), requested
