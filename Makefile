@@ -39,7 +39,7 @@ run: $(STAMP)
 test: $(STAMP) lock-check
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2  # two processes: most tests wait on servers, so they overlap
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -62,6 +62,7 @@ class WebPushKeyController(Controller):
         "/key",
         summary="The VAPID public key for Web Push subscriptions",
         cache_control=CacheControlHeader(max_age=300, public=True),
+        raises=[NotFoundError],  # type: ignore[list-item]  # gnews.core.openapi reads its status
     )
     async def key(self, settings: NamedDependency[Settings]) -> WebPushKeyOut:
         """Pass ``public_key`` (base64url decoded to bytes) as ``applicationServerKey`` to

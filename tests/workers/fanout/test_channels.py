@@ -68,7 +68,7 @@ async def test_a_province_notification_reaches_its_huawei_devices_through_hms(
         headers=headers,
     )
     assert preview.status_code == 200, preview.text
-    assert preview.json()["by_platform"] == {"android": 1, "ios": 0, "huawei": 4}
+    assert preview.json()["by_platform"] == {"android": 1, "ios": 0, "huawei": 4, "web": 0}
 
     created = await client.post("/api/v1/notifications", json=note(), headers=headers)
     assert created.status_code == 201, created.text

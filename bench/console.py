@@ -1,12 +1,15 @@
-"""Server time of the editors' console pages at scale: N news items (a tenth pending), M devices.
+"""Server time of the console's pages at scale: N news items (a tenth pending), M devices.
 
 Seeds news items and devices with ``bench/scale.py``'s seeder (the same shapes), plus listings
 in review, notifications in flight and drafts, and failing sources; starts a real
-``gnews serve`` process on the embedded servers, signs an editor in to the console over HTTP,
-and prints p50/p99 of each editor page (home, queue page 1 and 2, queue filtered by agency and
-by source, one item, sources, failing sources, GAC review).
+``gnews serve`` process on the embedded servers, signs an admin (who sees the editors' pages
+too) and an agency user in to the console over HTTP, and prints p50/p99 of each page: the
+editors' (home, queue page 1 and 2, queue filtered by agency and by source, one item, sources,
+failing sources, GAC review), the push pages (the list, a notification and its delivery
+fragment, the compose form, the live audience count for a province and for everyone), the
+admin's (users, audit log) and the agency's (its items).
 
-    .venv/bin/python bench/console_editor.py [--items 100000] [--devices 100000] [--runs 21]
+    .venv/bin/python bench/console.py [--items 100000] [--devices 100000] [--runs 21]
 
 Target (issue 12): every page ≤ 100 ms server time at 100k items and 100k devices.
 """
@@ -166,8 +169,14 @@ async def run(items: int, devices: int, runs: int) -> None:
         started = time.perf_counter()
         await init_documents(client, db_name, document_models())
         print(f"built the indexes in {time.perf_counter() - started:.0f} s", flush=True)
-        email = f"editor-{uuid.uuid4().hex[:6]}@ega.or.th"
-        editor = await create_user(email, PASSWORD, Role.EDITOR)
+        email = f"admin-{uuid.uuid4().hex[:6]}@ega.or.th"
+        editor = await create_user(email, PASSWORD, Role.ADMIN)
+        agency_user = await create_user(
+            f"staff-{uuid.uuid4().hex[:6]}@agency-03.go.th",
+            PASSWORD,
+            Role.AGENCY,
+            agency="agency-03",
+        )
 
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("GNEWS_")}
@@ -197,18 +206,24 @@ async def run(items: int, devices: int, runs: int) -> None:
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.1)
-            form = await http.get("/console/sign-in")
-            token = _CSRF.search(form.text).group(1)  # type: ignore[union-attr]
-            signed_in = await http.post(
-                "/console/sign-in",
-                data={"email": editor.email, "password": PASSWORD, "_csrf_token": token},
-            )
-            assert signed_in.status_code == 303, signed_in.text
+            token = await _sign_in(http, editor.email)
+            agency_http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120)
+            await _sign_in(agency_http, agency_user.email)
 
-            async def get(path: str, **params: Any) -> str:
-                answer = await http.get(path, params=params)
+            async def get(path: str, client: httpx.AsyncClient = http, **params: Any) -> str:
+                answer = await client.get(path, params=params)
                 if answer.status_code != 200:
                     raise RuntimeError(f"{path}: {answer.status_code} {answer.text[:300]}")
+                return answer.text
+
+            async def audience_count(**fields: str) -> str:
+                answer = await http.post(
+                    "/console/notifications/preview",
+                    data={**fields, "_csrf_token": token},
+                    headers={"HX-Request": "true"},
+                )
+                if answer.status_code != 200:
+                    raise RuntimeError(f"preview: {answer.status_code} {answer.text[:300]}")
                 return answer.text
 
             queue = await get("/console/queue")
@@ -216,6 +231,10 @@ async def run(items: int, devices: int, runs: int) -> None:
             item = re.search(r'data-item="([0-9a-f]{24})"', queue)
             assert cursor and item, "the queue has no next page or no item"
             source_id = seeded["sources"][3]["id"]
+            listed = await get("/console/notifications", status="done")
+            done = re.search(r'href="/console/notifications/([0-9a-f]{24})"', listed)
+            assert done, "no notification listed"
+            done = done.group(1)  # type: ignore[assignment]
             pages: dict[str, Callable[[], Awaitable[str]]] = {
                 "home (editor panels)": lambda: get("/console/"),
                 "queue page 1": lambda: get("/console/queue"),
@@ -228,6 +247,15 @@ async def run(items: int, devices: int, runs: int) -> None:
                 "sources": lambda: get("/console/sources"),
                 "failing sources": lambda: get("/console/sources", failing="1"),
                 "GAC review": lambda: get("/console/gac/review"),
+                "notifications list": lambda: get("/console/notifications"),
+                "a notification": lambda: get(f"/console/notifications/{done}"),
+                "its delivery fragment": lambda: get(f"/console/notifications/{done}/delivery"),
+                "compose": lambda: get("/console/notifications/new"),
+                "audience count, TH-60": lambda: audience_count(provinces="TH-60"),
+                "audience count, everyone": lambda: audience_count(everyone="on"),
+                "admin: users": lambda: get("/console/admin/users"),
+                "admin: audit log": lambda: get("/console/admin/audit"),
+                "agency: its items": lambda: get("/console/agency/items", agency_http),
             }
             # Settle: the first requests after start-up meet the server's own start-up work.
             for call in pages.values():
@@ -247,6 +275,7 @@ async def run(items: int, devices: int, runs: int) -> None:
                 flag = "" if p50 <= TARGET_MS else "  OVER TARGET"
                 print(f"  {name:24} p50 {p50:8.1f} ms  p99 {p99:8.1f} ms{flag}", flush=True)
             print(f"\nworst p50 {worst:.1f} ms (target ≤ {TARGET_MS:.0f} ms)")
+            await agency_http.aclose()
     finally:
         if process is not None:
             process.terminate()
@@ -255,6 +284,18 @@ async def run(items: int, devices: int, runs: int) -> None:
         redis_server.stop()
         mongodb.stop()
         shutil.rmtree(temp, ignore_errors=True)
+
+
+async def _sign_in(http: httpx.AsyncClient, email: str) -> str:
+    """Sign ``email`` in to the console on ``http``; the CSRF token of its pages."""
+    form = await http.get("/console/sign-in")
+    token = _CSRF.search(form.text).group(1)  # type: ignore[union-attr]
+    signed_in = await http.post(
+        "/console/sign-in", data={"email": email, "password": PASSWORD, "_csrf_token": token}
+    )
+    assert signed_in.status_code == 303, signed_in.text
+    page = await http.get("/console/")
+    return _CSRF.search(page.text).group(1)  # type: ignore[union-attr]
 
 
 def main() -> None:
