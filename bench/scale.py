@@ -48,6 +48,7 @@ from bench.support import EmulatorProcess
 from gnews.accounts.models import Role
 from gnews.accounts.service import create_user
 from gnews.app import document_models
+from gnews.audit.service import id_at
 from gnews.core.logs import configure_logging
 from gnews.core.pagination import time_key
 from gnews.core.persistence import init_documents, mongo_client, redis_client
@@ -445,6 +446,7 @@ async def run(items: int, devices: int, runs: int) -> None:
             await database["audit_log"].insert_many(
                 [
                     {
+                        "_id": id_at(seeder.now - timedelta(minutes=AUDIT_ENTRIES - n)),
                         "at": seeder.now - timedelta(minutes=AUDIT_ENTRIES - n),
                         "actor": {"id": f"user-{n % 40}", "email": f"editor{n % 40}@ega.or.th"},
                         "action": AUDIT_ACTIONS[n % len(AUDIT_ACTIONS)],

@@ -124,6 +124,25 @@ def _compose_form(form_data: Any) -> tuple[dict[str, Any], NotificationIn]:
     return typed, data
 
 
+DRAFT_FIELDS = ("title_th", "title_en", "body_th", "body_en", "image_url", "audience")
+"""What the compose form changes of a draft (its data, priority and news item stay)."""
+
+
+def _draft_values(notification: Notification) -> dict[str, Any]:
+    """A draft as the compose form's values."""
+    values: dict[str, Any] = {
+        name: getattr(notification, name)
+        for name in ("title_th", "title_en", "body_th", "body_en", "image_url", "news_item_id")
+        if getattr(notification, name)
+    }
+    audience = notification.audience
+    values.update({name: list(getattr(audience, name)) for name in AUDIENCE_LISTS})
+    if audience.everyone:
+        values["everyone"] = "on"
+    values["when"] = "draft"
+    return values
+
+
 def _field_errors(errors: dict[str, str]) -> dict[str, str]:
     """Errors keyed as the form shows them: every ``audience.…`` problem next to the audience."""
     shown: dict[str, str] = {}
@@ -314,6 +333,61 @@ class NotificationPagesController(Controller):
             n=notification,
             **delivery_figures(notification),
         )
+
+    @get("/{notification_id:str}/edit")
+    async def edit_draft_form(
+        self,
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
+        notification_id: FromPath[str],
+    ) -> Template:
+        """A draft (e.g. a "new official app" draft) in the compose form, to change and send."""
+        notification = await service.notification_for(notification_id, principal)
+        if notification.status != NotificationStatus.DRAFT:
+            raise ConflictError("only a draft can be edited")
+        return page(
+            request,
+            "notifications/new.html",
+            principal,
+            values=_draft_values(notification),
+            editing=notification,
+            **await _choices(),
+        )
+
+    @post("/{notification_id:str}/edit")
+    async def edit_draft(
+        self,
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
+        notification_id: FromPath[str],
+        redis: RedisClient,
+    ) -> Any:
+        """Save the draft's new texts and audience (the API's draft change), then send it now
+        or at a Bangkok time unless it is kept as a draft."""
+        notification = await service.notification_for(notification_id, principal)
+        form_data = await request.form()
+        typed = form_values(form_data, lists=AUDIENCE_LISTS)
+        try:
+            typed, data = _compose_form(form_data)
+            values = data.values()
+            changes = {key: values[key] for key in DRAFT_FIELDS}
+            await service.update_draft(notification_id, changes, principal)
+            if not data.draft:
+                times = {"send_at": data.send_at} if data.send_at else {}
+                await service.send_draft(notification_id, times, principal, redis)
+        except (FormInvalid, DomainError) as error:
+            status_code = 409 if isinstance(error, ConflictError) else 422
+            return page(
+                request,
+                "notifications/new.html",
+                principal,
+                status_code=status_code,
+                errors=_field_errors(errors_of(error)),
+                values=typed,
+                editing=notification,
+                **await _choices(),
+            )
+        return Redirect(f"/console/notifications/{notification_id}", status_code=303)
 
     @post("/{notification_id:str}/cancel")
     async def cancel(

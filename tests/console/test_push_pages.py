@@ -209,3 +209,27 @@ def test_delivery_figures_from_the_counters():
     assert figures["province_shades"] == {"TH-60": 5, "TH-10": 2}
     assert shade(0, 0) == 1
     assert bangkok_to_utc("2026-11-26T09:00") == start  # 09:00 Bangkok is 02:00 UTC
+
+
+async def test_a_draft_is_edited_in_the_compose_form_then_sent(client, make_user):
+    token = await console_sign_in(client, await make_user("editor"))
+    draft = await client.post("/console/notifications/new", data=compose(token, when="draft"))
+    location = draft.headers["location"]
+    form = await client.get(f"{location}/edit")
+    assert form.status_code == 200 and "ประกาศจังหวัดนครสวรรค์" in form.text
+    assert f'action="{location}/edit"' in form.text
+    bad = await client.post(f"{location}/edit", data=compose(token, title_th="", when="draft"))
+    assert bad.status_code == 422 and field_error(bad.text, "title_th") == "required"
+    kept = await client.post(
+        f"{location}/edit",
+        data=compose(token, title_th="ประกาศใหม่", provinces=["TH-60", "TH-61"], when="draft"),
+    )
+    assert kept.status_code == 303
+    stored = await Notification.get(location.rsplit("/", 1)[1])
+    assert stored.status is NotificationStatus.DRAFT and stored.title_th == "ประกาศใหม่"
+    assert stored.audience.provinces == ["TH-60", "TH-61"]
+    sent = await client.post(f"{location}/edit", data=compose(token, body_th="ข้อความใหม่"))
+    assert sent.status_code == 303
+    stored = await Notification.get(stored.id)
+    assert stored.status is not NotificationStatus.DRAFT and stored.body_th == "ข้อความใหม่"
+    assert (await client.get(f"{location}/edit")).status_code == 409  # no longer a draft
