@@ -303,6 +303,8 @@ class DevSupervisor:
 
         lines = [
             "G-News is running",
+            f"  Public site:   {self.api_url}/  (Nakhon Sawan: {self.api_url}/provinces/TH-60)",
+            f"  Console:       {self.api_url}/console",
             f"  API:           {self.api_url}/api/v1",
             f"  OpenAPI docs:  {self.api_url}/schema  (Swagger UI: {self.api_url}/schema/swagger)",
             f"  Health:        {self.api_url}/health/ready",

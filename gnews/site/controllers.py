@@ -31,10 +31,9 @@ from gnews.news import service as editorial
 from gnews.news.categories import category_name
 from gnews.site import service
 from gnews.site.feeds import MEDIA_TYPES, FeedFormat, FeedInfo, last_modified, render_feed
-from gnews.web.rendering import LANGUAGE_COOKIE, LANGUAGES, page_language
+from gnews.web.rendering import LANGUAGES, language_cookies, page_language
 
-HTML = "text/html; charset=utf-8"
-LANGUAGE_COOKIE_SECONDS = 365 * 86400
+HTML = "text/html"  # Litestar adds "; charset=utf-8"
 ContextBuilder = Callable[[str], Awaitable[dict[str, Any]]]
 
 
@@ -77,12 +76,9 @@ def render(request: Request, template: str, context: Mapping[str, Any]) -> bytes
 
 
 def remember_language(request: Request, response: Response[Any]) -> Response[Any]:
-    """Keep a language chosen with ``?lang=`` in the ``lang`` cookie."""
-    chosen = request.query_params.get("lang")
-    if chosen in LANGUAGES and request.cookies.get(LANGUAGE_COOKIE) != chosen:
-        response.set_cookie(
-            LANGUAGE_COOKIE, chosen, max_age=LANGUAGE_COOKIE_SECONDS, samesite="lax", path="/"
-        )
+    """Keep a language chosen with ``?lang=`` in the ``lang`` cookie (gnews.web's rule)."""
+    for cookie in language_cookies(request):
+        response.set_cookie(cookie)
     return response
 
 

@@ -85,7 +85,7 @@ class WebPushKeyController(Controller):
 )
 async def service_worker() -> Response[bytes]:
     """The service worker: shows a pushed notification and opens its item page on a click."""
-    return Response(SERVICE_WORKER.read_bytes(), media_type="text/javascript; charset=utf-8")
+    return Response(SERVICE_WORKER.read_bytes(), media_type="text/javascript")
 
 
 web_push = Router("/", route_handlers=[WebPushKeyController, service_worker])

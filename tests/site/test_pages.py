@@ -22,7 +22,7 @@ async def test_home_shows_national_news_in_thai_and_the_province_chooser(client)
     seeded = await seed_site()
     response = await client.get("/")
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
     html = response.text
     assert '<html lang="th">' in html
     assert seeded.national.title in html  # national news…

@@ -22,7 +22,7 @@ from tests.support.api import serve_app
 async def test_the_service_worker_is_served_from_the_root(client):
     response = await client.get("/sw.js")
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/javascript")
+    assert response.headers["content-type"] == "text/javascript; charset=utf-8"
     assert "no-cache" in response.headers["cache-control"]
     assert 'addEventListener("push"' in response.text
     assert 'addEventListener("notificationclick"' in response.text
