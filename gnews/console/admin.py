@@ -25,7 +25,7 @@ from gnews.agencies import service as agencies
 from gnews.agencies.schemas import AgencyIn, AgencyPatch
 from gnews.audit import service as audit
 from gnews.audit.models import AuditEntry
-from gnews.console.agency import require_role
+from gnews.console.access import require_role
 from gnews.console.forms import FormInvalid, errors_of, form_values, parse_form
 from gnews.console.rendering import page
 from gnews.core.errors import ConflictError, DomainError

@@ -20,19 +20,14 @@ from gnews.accounts.guards import Principal
 from gnews.accounts.models import Role
 from gnews.accounts.schemas import ApiKeyIn
 from gnews.agencies.service import agency_managed_by
+from gnews.console.access import require_role
 from gnews.console.forms import FormInvalid, errors_of, form_values, parse_form
 from gnews.console.rendering import page
 from gnews.console.source_health import health_of
-from gnews.core.errors import DomainError, ForbiddenError
+from gnews.core.errors import DomainError
 from gnews.news import service as news
 from gnews.news.models import ItemStatus
 from gnews.sources import service as sources
-
-
-def require_role(principal: Principal, *roles: Role) -> None:
-    """403 (the console's error page) unless ``principal`` has one of ``roles``."""
-    if principal.role not in roles:
-        raise ForbiddenError("requires role: " + ", ".join(role.value for role in roles))
 
 
 def _status_or_none(enum: Any, value: str | None) -> Any:

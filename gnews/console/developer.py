@@ -23,7 +23,7 @@ from gnews.accounts.models import Role
 from gnews.accounts.schemas import RegisterIn
 from gnews.agencies.service import list_agencies
 from gnews.console import sessions
-from gnews.console.agency import require_role
+from gnews.console.access import require_role
 from gnews.console.forms import FormInvalid, errors_of, form_values, parse_form
 from gnews.console.rendering import page
 from gnews.core.errors import ConflictError, DomainError, NotFoundError

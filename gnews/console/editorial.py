@@ -19,9 +19,9 @@ from litestar.response import Redirect, Template
 
 from appcenter import service as apps
 from gnews.accounts.guards import Principal
+from gnews.console.access import bangkok_input, provide_staff
 from gnews.console.forms import FORM_FIELD, FormInvalid, errors_of, form_values, parse_form
 from gnews.console.rendering import page
-from gnews.console.staff import bangkok_input, provide_staff
 from gnews.core.dependencies import RedisClient
 from gnews.core.errors import ConflictError, DomainError
 from gnews.core.schemas import ReasonIn, UntilIn

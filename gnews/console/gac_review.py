@@ -27,9 +27,9 @@ from appcenter.validation import (
     package_in_google_play_url,
 )
 from gnews.accounts.guards import Principal
+from gnews.console.access import bangkok_input, provide_staff
 from gnews.console.forms import FORM_FIELD, FormInvalid, errors_of, form_values, parse_form
 from gnews.console.rendering import page
-from gnews.console.staff import bangkok_input, provide_staff
 from gnews.core.dependencies import RedisClient
 from gnews.core.errors import DomainError
 from gnews.core.schemas import ReasonIn, UntilIn

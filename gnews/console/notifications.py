@@ -24,10 +24,11 @@ from litestar.response import Redirect, Template
 
 from gnews.accounts.guards import Principal
 from gnews.agencies.service import list_agencies
+from gnews.console.access import bangkok_input
 from gnews.console.forms import FormInvalid, errors_of, form_values, parse_form
 from gnews.console.rendering import page
 from gnews.core.dependencies import RedisClient
-from gnews.core.errors import ConflictError, DomainError
+from gnews.core.errors import ConflictError, DomainError, FieldError
 from gnews.devices.platforms import push_platforms
 from gnews.geo.provinces import all_provinces, all_regions, get_province
 from gnews.news.categories import CATEGORIES
@@ -38,7 +39,6 @@ from gnews.notifications.models import (
     NotificationStatus,
 )
 from gnews.notifications.schemas import Body, NotificationIn, PreviewIn, SendIn, Title
-from gnews.thai.dates import BANGKOK
 
 AUDIENCE_LISTS = ("provinces", "regions", "categories", "agencies", "platforms", "languages")
 PAGE_SIZE = 30
@@ -73,14 +73,6 @@ def province_map_svg() -> str:
     return text[text.index("<svg") :]
 
 
-def bangkok_to_utc(local: str) -> datetime:
-    """A ``datetime-local`` value (``2026-11-26T09:00``) read as Bangkok time, in UTC."""
-    naive = datetime.fromisoformat(local)
-    if naive.tzinfo is not None:
-        raise ValueError("type the time without an offset")
-    return naive.replace(tzinfo=BANGKOK).astimezone(UTC)
-
-
 def _audience(values: dict[str, Any]) -> dict[str, Any]:
     audience: dict[str, Any] = {name: values.pop(name, []) for name in AUDIENCE_LISTS}
     audience["everyone"] = bool(values.pop("everyone", False))
@@ -96,9 +88,9 @@ def _send_at(values: dict[str, Any], when: str) -> dict[str, Any]:
     if not local:
         raise FormInvalid({"send_at": "required"})
     try:
-        return {"send_at": bangkok_to_utc(str(local))}
-    except ValueError:
-        raise FormInvalid({"send_at": "not a date and time"}) from None
+        return {"send_at": bangkok_input("send_at", str(local))}
+    except FieldError as error:
+        raise FormInvalid(error.fields) from None
 
 
 def _compose_form(form_data: Any) -> tuple[dict[str, Any], NotificationIn]:
@@ -431,4 +423,4 @@ class NotificationPagesController(Controller):
         return Redirect(f"/console/notifications/{notification_id}", status_code=303)
 
 
-__all__ = ["NotificationPagesController", "bangkok_to_utc", "platform_choices"]
+__all__ = ["NotificationPagesController", "platform_choices"]

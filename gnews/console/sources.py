@@ -15,9 +15,9 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from gnews.accounts.guards import Principal
+from gnews.console.access import provide_staff
 from gnews.console.forms import FormInvalid, errors_of, form_values, parse_form
 from gnews.console.rendering import page
-from gnews.console.staff import provide_staff
 from gnews.core.dependencies import RedisClient
 from gnews.core.errors import DomainError
 from gnews.geo.provinces import all_provinces

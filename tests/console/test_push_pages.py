@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from gnews.console.notifications import bangkok_to_utc, delivery_figures, shade
+from gnews.console.access import bangkok_input
+from gnews.console.notifications import delivery_figures, shade
 from gnews.notifications.models import Notification, NotificationStats, NotificationStatus
 from gnews.thai.dates import BANGKOK
 from tests.support.console import console_sign_in
@@ -208,7 +209,7 @@ def test_delivery_figures_from_the_counters():
     assert [code for _, code, _ in figures["provinces"]] == ["TH-60", "TH-10"]
     assert figures["province_shades"] == {"TH-60": 5, "TH-10": 2}
     assert shade(0, 0) == 1
-    assert bangkok_to_utc("2026-11-26T09:00") == start  # 09:00 Bangkok is 02:00 UTC
+    assert bangkok_input("send_at", "2026-11-26T09:00") == start  # 09:00 Bangkok: 02:00 UTC
 
 
 async def test_a_draft_is_edited_in_the_compose_form_then_sent(client, make_user):
