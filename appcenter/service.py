@@ -58,7 +58,8 @@ from gnews.agencies.models import Agency
 from gnews.agencies.service import agency_by_code, check_active_agencies
 from gnews.audit import service as audit
 from gnews.audit.changes import change_audited
-from gnews.core.clock import as_utc, utcnow
+from gnews.core.clock import utcnow
+from gnews.core.concurrency import unchanged_since
 from gnews.core.errors import ConflictError, FieldError, ForbiddenError
 from gnews.core.highlights import check_until
 from gnews.core.http_cache import invalidate
@@ -273,7 +274,7 @@ async def change_listing(
             updates,
             guard={
                 "status": listing.status.value,
-                **({"updated_at": read_at} if read_at is not None else {}),
+                **unchanged_since(listing.updated_at, read_at, STALE_LISTING),
             },
             actor=actor,
             action=f"app.{action}",
@@ -331,6 +332,9 @@ def _merge(listing: AppListing, changes: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
+STALE_LISTING = "the listing changed meanwhile; reload it and try again"
+
+
 async def update_listing(
     listing: AppListing,
     changes: dict[str, Any],
@@ -345,8 +349,7 @@ async def update_listing(
     ``read_at``: the ``updated_at`` the caller's form was read at; the change applies only if
     the listing was not changed since (else 409: never an overwrite)."""
     _require_manager(principal, listing)
-    if read_at is not None and as_utc(listing.updated_at) != as_utc(read_at):
-        raise ConflictError("the listing changed meanwhile; reload it and try again")
+    unchanged_since(listing.updated_at, read_at, STALE_LISTING)  # 409 now, before any check
     if not changes:
         return listing
     if listing.origin != API_ORIGIN:

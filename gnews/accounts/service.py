@@ -19,7 +19,8 @@ from gnews.agencies.models import Agency
 from gnews.agencies.service import check_active_agencies
 from gnews.audit import service as audit
 from gnews.config import Settings
-from gnews.core.clock import as_utc, utcnow
+from gnews.core.clock import utcnow
+from gnews.core.concurrency import unchanged_since
 from gnews.core.errors import ConflictError, FieldError, NotFoundError, UnauthorizedError
 from gnews.core.pagination import check_limit, page_by_id
 from gnews.core.persistence import find_one_and_update, object_id, update_one
@@ -186,6 +187,9 @@ def revokes_tokens(user: User, changes: dict[str, Any]) -> bool:
     )
 
 
+STALE_ACCOUNT = "the account changed meanwhile; reload it and try again"
+
+
 async def update_user(
     user: User,
     changes: dict[str, Any],
@@ -197,8 +201,7 @@ async def update_user(
 
     ``read_at``: the ``updated_at`` the caller's form was read at; the change applies only if
     the account was not changed since (else :class:`ConflictError`: never an overwrite)."""
-    if read_at is not None and as_utc(user.updated_at) != as_utc(read_at):
-        raise ConflictError("the account changed meanwhile; reload it and try again")
+    guard = {"_id": user.id, **unchanged_since(user.updated_at, read_at, STALE_ACCOUNT)}
     changes = dict(changes)
     role = changes.get("role", user.role)
     agency = changes.get("agency", user.agency if role is Role.AGENCY else None)
@@ -211,9 +214,6 @@ async def update_user(
     # Only the fields sent: a sign-in at the same moment keeps its last_login_at, and this
     # change (e.g. a deactivation) is not undone by it. A change of password, role or status
     # moves token_version on ($inc), revoking every token issued before.
-    guard: dict[str, Any] = {"_id": user.id}
-    if read_at is not None:
-        guard["updated_at"] = read_at
     stored = await find_one_and_update(
         User,
         guard,
@@ -222,7 +222,7 @@ async def update_user(
     )
     if stored is None:
         if read_at is not None and await User.get(user.id) is not None:
-            raise ConflictError("the account changed meanwhile; reload it and try again")
+            raise ConflictError(STALE_ACCOUNT)
         raise NotFoundError("no such user")
     await audit.record(principal, "user.update", "user", str(user.id), before=before, after=shown)
     return stored

@@ -9,7 +9,8 @@ from typing import Any
 from gnews.accounts.guards import Principal
 from gnews.agencies.models import Agency
 from gnews.audit import service as audit
-from gnews.core.clock import as_utc, utcnow
+from gnews.core.clock import utcnow
+from gnews.core.concurrency import unchanged_since
 from gnews.core.errors import ConflictError, FieldError, NotFoundError
 from gnews.core.pagination import check_limit, page_by_id
 from gnews.core.persistence import find_one_and_update
@@ -77,20 +78,15 @@ async def update_agency(
 
     ``read_at``: the ``updated_at`` the caller's form was read at; the change applies only if
     the agency was not changed since (else :class:`ConflictError`: never an overwrite)."""
-    if read_at is not None and as_utc(agency.updated_at) != as_utc(read_at):
-        raise ConflictError(f"agency {agency.code!r} changed meanwhile; reload it and try again")
+    stale = f"agency {agency.code!r} changed meanwhile; reload it and try again"
+    guard = {"_id": agency.id, **unchanged_since(agency.updated_at, read_at, stale)}
     if not changes:
         return agency
     before = {key: getattr(agency, key) for key in changes}
-    guard: dict[str, Any] = {"_id": agency.id}
-    if read_at is not None:
-        guard["updated_at"] = read_at
     stored = await find_one_and_update(Agency, guard, set={**changes, "updated_at": utcnow()})
     if stored is None:
         if read_at is not None and await Agency.get(agency.id) is not None:
-            raise ConflictError(
-                f"agency {agency.code!r} changed meanwhile; reload it and try again"
-            )
+            raise ConflictError(stale)
         raise NotFoundError(f"no agency {agency.code!r}")
     await audit.record(
         principal, "agency.update", "agency", agency.code, before=before, after=changes

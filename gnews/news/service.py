@@ -19,7 +19,8 @@ from redis.asyncio import Redis
 from gnews.accounts.guards import Principal
 from gnews.agencies.service import agency_managed_by
 from gnews.audit.changes import change_audited
-from gnews.core.clock import as_utc, utcnow
+from gnews.core.clock import utcnow
+from gnews.core.concurrency import unchanged_since
 from gnews.core.errors import ConflictError
 from gnews.core.highlights import check_until
 from gnews.core.http_cache import invalidate
@@ -220,8 +221,7 @@ async def edit_item(
     editor; an empty list makes the item national. A new title or summary recomputes the search
     terms (:func:`item_search_terms`).
     """
-    if read_at is not None and as_utc(read_at) != as_utc(item.updated_at):
-        raise ConflictError(STALE_ITEM)
+    guard = unchanged_since(item.updated_at, read_at, STALE_ITEM)
     if not changes:
         return item
     updates: dict[str, Any] = {}
@@ -244,7 +244,6 @@ async def edit_item(
         )
         edited.append("search_terms")
     updates["edited_fields"] = list(dict.fromkeys(edited))
-    guard = {"updated_at": item.updated_at} if read_at is not None else {}
     return await _change_item(item, "edit", updates, principal, redis, guard=guard)
 
 
