@@ -330,12 +330,23 @@ def diff_of(entry: AuditEntry) -> list[FieldChange]:
     return [
         FieldChange(
             field,
-            before.get(field),
-            after.get(field),
+            _readable(before.get(field)),
+            _readable(after.get(field)),
             field not in before or field not in after or before[field] != after[field],
         )
         for field in fields
     ]
+
+
+def _readable(value: Any) -> Any:
+    """An audited value as the page shows it: a time (stored as ISO 8601 text) as a datetime, so
+    the page writes it in Bangkok time; anything else as it is."""
+    if isinstance(value, str) and len(value) >= 19 and value[10:11] == "T":
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
 
 
 def bangkok_day_start(day: date) -> datetime:

@@ -74,6 +74,8 @@ def static(path: str) -> str:
 
 def _configure(engine: JinjaTemplateEngine) -> None:
     engine.engine.globals.update(tr=tr, bangkok=bangkok, static=static, languages=LANGUAGES)
+    # `value is datetime_value`: whether to write a value with bangkok()
+    engine.engine.tests["datetime_value"] = lambda value: isinstance(value, datetime)
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:

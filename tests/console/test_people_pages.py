@@ -376,6 +376,10 @@ async def test_audit_log_filters_and_shows_before_and_after(client, make_user):
         before={"name_en": "DOPA"}, after={"name_en": "Provincial Administration"},
     )  # fmt: skip
     await audit.record(principal_of(other), "user.create", "user", "x", after={"role": "editor"})
+    await audit.record(
+        principal_of(admin), "app.feature", "app", "thaid",
+        before={"featured_until": None}, after={"featured_until": "2026-11-26T02:00:00+00:00"},
+    )  # fmt: skip
     old = AuditEntry(
         id=audit.id_at(datetime(2026, 1, 10, 20, 0, tzinfo=UTC)),  # 11 Jan, 03:00 in Bangkok
         at=datetime(2026, 1, 10, 20, 0, tzinfo=UTC),
@@ -390,8 +394,10 @@ async def test_audit_log_filters_and_shows_before_and_after(client, make_user):
     assert everything.status_code == 200
     assert "<del>DOPA</del>" in everything.text
     assert "<ins>Provincial Administration</ins>" in everything.text
-    mine = await client.get("/console/admin/audit", params={"actor": admin.email})
+    assert "<ins>26 Nov 2026 09:00</ins>" in everything.text  # a stored time, in Bangkok time
+    mine = await client.get("/console/admin/audit", params={"actor": admin.email, "lang": "th"})
     assert "agency.update" in mine.text and "user.create" not in mine.text
+    assert "<ins>26 พ.ย. 2569 09:00</ins>" in mine.text  # Thai: Buddhist Era
     by_action = await client.get("/console/admin/audit", params={"action": "user.create"})
     assert "user.create" in by_action.text and "agency.update" not in by_action.text
     # Bangkok dates: the old entry is on 11 January there (10 January in UTC)
