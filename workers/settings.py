@@ -18,7 +18,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from gnews.config import Settings
+from gnews.config import ConfigurationError, Settings
 from gnews.core import metrics
 from gnews.core.persistence import init_documents, mongo_client
 from gnews.devices.platforms import install_platforms, load_platforms
@@ -156,8 +156,9 @@ class SharedResources:
         settings = self.settings
         async with self.lock:
             if not self.users:
-                assert settings.mongodb_uri
-                client = mongo_client(settings.mongodb_uri, timeout_ms=settings.db_timeout_ms)
+                client = mongo_client(
+                    settings.mongodb_uri or "", timeout_ms=settings.db_timeout_ms
+                )  # checked by worker_settings
                 plugins = build_plugin_manager(
                     settings.plugins,
                     disabled=settings.disabled_plugins,
@@ -198,7 +199,11 @@ def worker_settings(
     (and their cron) and runs the daily retention. ``shared``: resources shared with the
     other queue's worker in the same process (default: its own).
     """
-    assert settings.mongodb_uri and settings.redis_url
+    if not settings.mongodb_uri or not settings.redis_url:
+        raise ConfigurationError(
+            "configuration error: GNEWS_MONGODB_URI and GNEWS_REDIS_URL are required to run "
+            "the worker (or run `gnews dev`, which starts embedded servers)"
+        )
     if queue not in QUEUES.values():
         raise ValueError(f"unknown queue {queue!r}; known: {', '.join(QUEUES.values())}")
     resources = shared or SharedResources(settings)

@@ -13,9 +13,11 @@ import time
 import pytest
 from arq.connections import ArqRedis
 
+from gnews.config import ConfigurationError
 from gnews.jobs import FEEDS_QUEUE, PING, QUEUES, enqueue, enqueue_poll
 from tests.support.worker import STOP_SECONDS, running_worker
 from tests.workers.feeds.test_ingest import make_source
+from workers.settings import worker_settings
 
 
 @pytest.fixture
@@ -110,3 +112,10 @@ async def _left_queued(redis_url: str, queue: str) -> bool:
         return await redis.zcard(queue) == 1
     finally:
         await redis.aclose()
+
+
+def test_a_worker_without_mongodb_or_redis_is_a_configuration_error(settings):
+    for missing in ("mongodb_uri", "redis_url"):
+        unset = settings.model_copy(update={missing: None})
+        with pytest.raises(ConfigurationError, match="GNEWS_MONGODB_URI and GNEWS_REDIS_URL"):
+            worker_settings(unset, FEEDS_QUEUE)
