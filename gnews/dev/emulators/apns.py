@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from gnews.dev.emulators.faults import Faults, Recorder
+from gnews.dev.emulators.server import Emulator
 
 DEVICE_TOKEN = re.compile(r"^(?:[0-9a-fA-F]{2}){32,100}$")
 PUSH_TYPES = {
@@ -177,7 +178,7 @@ class _ServerProtocol(asyncio.Protocol):
             self.transport.close()
 
 
-class ApnsEmulator:
+class ApnsEmulator(Emulator):
     """The emulator; ``async with ApnsEmulator(...) as apns:`` or :meth:`start` / :meth:`stop`."""
 
     name = "apns"
@@ -221,13 +222,6 @@ class ApnsEmulator:
         self._not_before = int(time.time())
         self._verified.clear()
 
-    def reset(self) -> None:
-        """Forget received messages and injected failures."""
-        self.recorder.clear()
-        self.faults.update(
-            {"rate_429": 0.0, "rate_503": 0.0, "fail_next": [], "unregistered": [], "latency": 0.0}
-        )
-
     def client_ssl_context(self) -> ssl.SSLContext:
         """An SSL context that trusts this emulator's certificate (TLS mode)."""
         if self.certificate_pem is None:
@@ -267,12 +261,6 @@ class ApnsEmulator:
                 connection.close()
             await self._server.wait_closed()
             self._server = None
-
-    async def __aenter__(self) -> ApnsEmulator:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     # --- requests ---------------------------------------------------------------------------
     def handle(

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from gnews.dev.emulators.control import add_control_routes
 from gnews.dev.emulators.faults import Faults, Recorder
+from gnews.dev.emulators.server import HttpEmulator
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 MESSAGING_SCOPES = {
@@ -142,7 +143,7 @@ def check_message(body: Any) -> tuple[str, str, dict[str, Any]]:
     return kind, target, message
 
 
-class FcmEmulator:
+class FcmEmulator(HttpEmulator):
     """The emulator; ``async with FcmEmulator() as fcm:`` or :meth:`start` / :meth:`stop`."""
 
     name = "fcm"
@@ -167,7 +168,6 @@ class FcmEmulator:
         self.app.router.add_post("/token", self._token)
         self.app.router.add_post("/v1/projects/{project}/messages:send", self._send)
         add_control_routes(self.app, self.name, self)
-        self._runner: web.AppRunner | None = None
 
     @property
     def url(self) -> str:
@@ -187,34 +187,6 @@ class FcmEmulator:
     def expire_credentials(self) -> None:
         """Refuse the access tokens issued so far (clients get 401 and must fetch new ones)."""
         self._access_tokens.clear()
-
-    def reset(self) -> None:
-        """Forget received messages and injected failures."""
-        self.recorder.clear()
-        self.faults.update(
-            {"rate_429": 0.0, "rate_503": 0.0, "fail_next": [], "unregistered": [], "latency": 0.0}
-        )
-
-    async def start(self) -> FcmEmulator:
-        """Listen (on a free port when ``port`` is 0)."""
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, backlog=1024, reuse_address=True)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
-        return self
-
-    async def stop(self) -> None:
-        """Stop listening and close connections."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FcmEmulator:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     # --- OAuth2 ------------------------------------------------------------------------------
     async def _token(self, request: web.Request) -> web.Response:

@@ -25,6 +25,7 @@ from aiohttp import web
 
 from gnews.dev.emulators.control import add_control_routes
 from gnews.dev.emulators.faults import Faults, Recorder
+from gnews.dev.emulators.server import HttpEmulator
 
 MOUNT = "/hms"
 """Where the emulator's routes are, inside the FCM emulator's application."""
@@ -136,7 +137,7 @@ def check_message(body: Any) -> tuple[list[str], dict[str, Any]]:
     return tokens, message
 
 
-class HmsEmulator:
+class HmsEmulator(HttpEmulator):
     """The emulator; ``async with HmsEmulator() as hms:`` or :meth:`start` / :meth:`stop`, or
     :meth:`mount` inside another emulator's application."""
 
@@ -166,7 +167,6 @@ class HmsEmulator:
         self.app = web.Application()
         self.app.router.add_post(TOKEN_PATH, self._token)
         self.app.router.add_post("/v1/{app_id}/messages:send", self._send)
-        self._runner: web.AppRunner | None = None
 
     @property
     def url(self) -> str:
@@ -188,34 +188,10 @@ class HmsEmulator:
         self._expired |= set(self._access_tokens)
         self._access_tokens.clear()
 
-    def reset(self) -> None:
-        """Forget received messages and injected failures."""
-        self.recorder.clear()
-        self.faults.update(
-            {"rate_429": 0.0, "rate_503": 0.0, "fail_next": [], "unregistered": [], "latency": 0.0}
-        )
-
     async def start(self) -> HmsEmulator:
         """Listen on its own port (a free one when ``port`` is 0), with its control API."""
         add_control_routes(self.app, self.name, self)
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, backlog=1024, reuse_address=True)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
-        return self
-
-    async def stop(self) -> None:
-        """Stop listening (when it listens on its own port)."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> HmsEmulator:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
+        return await super().start()
 
     # --- OAuth 2.0 client credentials ----------------------------------------------------------
     async def _token(self, request: web.Request) -> web.Response:

@@ -42,6 +42,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from gnews.dev.emulators.control import add_control_routes
 from gnews.dev.emulators.faults import Faults, Recorder
+from gnews.dev.emulators.server import HttpEmulator
 
 MAX_PAYLOAD_BYTES = 4096  # RFC 8291 §4: what a push service must accept, encrypted
 MAX_JWT_LIFETIME = 24 * 3600  # RFC 8292 §2
@@ -102,7 +103,7 @@ class VapidError(ValueError):
         self.status = status
 
 
-class WebPushEmulator:
+class WebPushEmulator(HttpEmulator):
     """The emulator; ``async with WebPushEmulator() as push:`` or :meth:`start` / :meth:`stop`."""
 
     name = "webpush"
@@ -123,7 +124,6 @@ class WebPushEmulator:
         self.app.router.add_route("OPTIONS", "/subscriptions/{id}", self._preflight)
         self.app.router.add_post("/push/{id}", self._push)
         add_control_routes(self.app, self.name, self)
-        self._runner: web.AppRunner | None = None
 
     @property
     def url(self) -> str:
@@ -158,34 +158,6 @@ class WebPushEmulator:
         """Refuse the VAPID JWTs seen so far (401): the transport must sign new ones."""
         self._revoked.update(self._verified)
         self._verified.clear()
-
-    def reset(self) -> None:
-        """Forget received messages and injected failures (subscriptions stay)."""
-        self.recorder.clear()
-        self.faults.update(
-            {"rate_429": 0.0, "rate_503": 0.0, "fail_next": [], "unregistered": [], "latency": 0.0}
-        )
-
-    async def start(self) -> WebPushEmulator:
-        """Listen (on a free port when ``port`` is 0)."""
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, backlog=1024, reuse_address=True)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
-        return self
-
-    async def stop(self) -> None:
-        """Stop listening and close connections."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> WebPushEmulator:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     # --- control routes ---------------------------------------------------------------------
     async def _preflight(self, request: web.Request) -> web.Response:
