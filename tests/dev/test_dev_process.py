@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,6 +24,11 @@ def cli_env(data_dir: Path, port: int | None = None) -> dict[str, str]:
     """The user's environment without configured servers, so embedded ones are used."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GNEWS_")}
     env["GNEWS_DATA_DIR"] = str(data_dir)
+    # Where `gnews dev` notes that it runs (XDG_RUNTIME_DIR): one per test process, so a `gnews
+    # dev` of a test running at the same time in the other process (pytest -n 2) is not
+    # "another dev running" (tests of one process run one after the other).
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    env["XDG_RUNTIME_DIR"] = str(Path(tempfile.gettempdir()) / f"gnews-tests-{worker}")
     # The bundled plugins declare real agency feeds; tests never reach them.
     env["GNEWS_DISABLED_PLUGINS"] = "ega,nakhonsawan"
     # Free ports for what has a fixed default, so tests running at once do not collide.
