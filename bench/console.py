@@ -38,13 +38,12 @@ from bson import ObjectId
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.scale import AGENCIES, CHUNK, PASSWORD, SOURCES, Seeder, percentile
+from bench.scale import AGENCIES, CHUNK, PASSWORD, Seeder, percentile, seed_news
 from gnews.accounts.models import Role
 from gnews.accounts.service import create_user
 from gnews.app import document_models
 from gnews.core.persistence import init_documents, mongo_client
 from gnews.dev.embedded import free_port, start_mongodb, start_redis
-from gnews.sources.models import Source
 
 LISTINGS = 2_000  # GAC listings, a tenth in review
 NOTIFICATIONS = 3_000  # mostly done; some drafts, scheduled, sending
@@ -54,50 +53,20 @@ _CSRF = re.compile(r'name="_csrf_token" value="([^"]*)"')
 
 async def seed(database: Any, seeder: Seeder, items: int, devices: int) -> dict[str, Any]:
     """Agencies, sources (a tenth failing), items, devices, listings, notifications."""
-    await database["agencies"].insert_many(
-        [
-            {
-                "code": code,
-                "name_th": f"หน่วยงาน {code}",
-                "name_en": code,
-                "active": True,
-                "trusted": False,
-                "created_at": seeder.now,
-                "updated_at": seeder.now,
-            }
-            for code in seeder.agencies
-        ]
-    )
-    sources = []
-    for n in range(SOURCES):
-        source = Source(
-            slug=f"source-{n:03d}",
-            agency=seeder.agencies[n % AGENCIES],
-            name=f"ข่าว {n}",
-            feed_url=f"https://source-{n:03d}.go.th/rss",
-            provinces=[seeder.provinces[n % len(seeder.provinces)]],
-            consecutive_failures=3 if n % 10 == 0 else 0,
-            last_error="https://x.go.th/rss: timed out" if n % 10 == 0 else None,
-            last_error_kind="timeout" if n % 10 == 0 else None,
-        )
-        await source.insert()
-        sources.append(
-            {
-                "id": str(source.id),
-                "slug": source.slug,
-                "agency": source.agency,
-                "provinces": source.provinces,
-                "next": 0,
-            }
-        )
     started = time.perf_counter()
-    for start in range(0, items, CHUNK):
-        chunk = [
-            seeder.news_item(n, sources[n % SOURCES])
-            for n in range(start, min(items, start + CHUNK))
-        ]
-        await database["news_items"].insert_many(chunk, ordered=False)
+    sources, _ = await seed_news(database, seeder, items)
     print(f"seeded {items:,} news items in {time.perf_counter() - started:.0f} s", flush=True)
+    failing = [source["slug"] for n, source in enumerate(sources) if n % 10 == 0]
+    await database["sources"].update_many(
+        {"slug": {"$in": failing}},
+        {
+            "$set": {
+                "consecutive_failures": 3,
+                "last_error": "https://x.go.th/rss: timed out",
+                "last_error_kind": "timeout",
+            }
+        },
+    )
     started = time.perf_counter()
     for start in range(0, devices, CHUNK):
         chunk = [seeder.device(n) for n in range(start, min(devices, start + CHUNK))]
