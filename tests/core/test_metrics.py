@@ -75,6 +75,11 @@ async def test_metrics_after_a_real_fanout_and_a_real_poll(
 ):
     settings = push_settings.model_copy(update={"feed_allow_private_networks": True})
     before = await scrape(client)
+    after: dict = {}
+
+    def delta(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
     devices = await add_devices(50, provinces=[["TH-60"]], seed=7)
     gone = [d for d in devices if d.platform == "android"][:3]
     emulators.fcm.faults.update({"unregistered": [d.push_token for d in gone]})
@@ -95,18 +100,21 @@ async def test_metrics_after_a_real_fanout_and_a_real_poll(
         # Generous: these machines are shared and the worker runs in this event loop.
         notification = await settled(response.json()["id"], timeout=120)
 
-        async def polled() -> bool:
-            return any(s.last_success_at for s in await Source.find_all().to_list())
+        async def jobs_counted() -> bool:
+            # arq records a job's figures when the job has finished, a little after the job
+            # wrote its results (the source's last success, the notification's last count).
+            nonlocal after
+            after = await scrape(client)  # the in-process worker shares this registry
+            polls = delta("gnews_job_duration_seconds_count", queue=FEEDS_QUEUE, job="poll")
+            sends = delta("gnews_job_duration_seconds_count", queue=PUSH_QUEUE, job="send")
+            return polls >= 1 and sends >= notification.batches_total
 
-        await eventually(polled, timeout=120)
-        after = await scrape(client)  # the in-process worker shares this registry
+        await eventually(jobs_counted, timeout=120)
 
     assert notification.status is NotificationStatus.DONE
+    assert any(s.last_success_at for s in await Source.find_all().to_list())
     android = sum(d.platform == "android" for d in devices)
     ios = len(devices) - android
-
-    def delta(name: str, **labels: str) -> float:
-        return value(after, name, **labels) - value(before, name, **labels)
 
     # Requests by route template and status, with latency.
     route = {"method": "POST", "route": "/api/v1/notifications"}
