@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import gzip as gzip_lib
 import socket
+import sys
 import threading
 import time
 import zlib
@@ -417,6 +418,12 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # hanging handlers must not keep the test process alive
     request_queue_size = 128  # many concurrent connections in tests; the default is 5
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client hanging up (a poll that timed out or gave up) is routine here, not worth a
+        traceback on stderr; anything else is printed as usual."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _strip(req: RecordedRequest) -> str:
