@@ -1,6 +1,5 @@
 """Tests for gnews.thai.text."""
 
-import time
 
 import pytest
 from pythainlp.tokenize import word_tokenize
@@ -198,15 +197,10 @@ def test_index_terms_empty():
     assert index_terms("!!! ... ---") == []
 
 
-def test_index_terms_speed():
-    text = (PRESS_RELEASE * 3)[:2000]
-    index_terms(text)  # warm the dictionary cache
-    started = time.perf_counter()
-    for _ in range(10):
-        terms = index_terms(text)
-    elapsed = (time.perf_counter() - started) / 10
+def test_index_terms_of_a_long_press_release_stay_under_the_cap():
+    # Its speed is measured by bench/ingest.py (the whole poll pipeline), not by a timed test.
+    terms = index_terms((PRESS_RELEASE * 3)[:2000])
     assert 100 < len(terms) < MAX_TERMS
-    assert elapsed < 0.25, elapsed
 
 
 # --- query_terms --------------------------------------------------------------------------------

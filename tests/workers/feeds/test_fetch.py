@@ -312,10 +312,10 @@ async def test_server_that_never_answers_times_out(feed_server: FeedServer, feed
     feed_server.hang("/slow.xml")
 
     started = time.monotonic()
-    error = await fetch_error(feed_client, feed_server.url("/slow.xml"), total_timeout=5.0)
+    error = await fetch_error(feed_client, feed_server.url("/slow.xml"), total_timeout=10.0)
 
     assert error.kind == "timeout"
-    assert time.monotonic() - started < 2  # read_timeout=0.5 fired, not the total deadline
+    assert time.monotonic() - started < 5  # read_timeout=0.5 fired, not the total deadline
 
 
 async def test_trickling_server_is_cut_off_by_total_deadline(

@@ -25,7 +25,9 @@ def test_origins():
 
 
 async def test_http1_requests_and_waiters_time_out_and_the_pool_recovers(emulators):
-    emulators.fcm.faults.update({"latency": 0.8})
+    # The answer comes long after the time-outs, so "soon after the time-out" holds with room to
+    # spare on a loaded machine.
+    emulators.fcm.faults.update({"latency": 4.0})
     pool = Http1Pool(emulators.fcm.url, max_connections=1)
     try:
         started = time.monotonic()
@@ -37,7 +39,7 @@ async def test_http1_requests_and_waiters_time_out_and_the_pool_recovers(emulato
         elapsed = time.monotonic() - started
         assert isinstance(first, Http1Error) and "no response" in str(first)
         assert isinstance(second, Http1Error) and "no connection free" in str(second)
-        assert 0.3 <= elapsed < 0.6  # soon after the time-out, not at the answer
+        assert 0.3 <= elapsed < 2.5  # soon after the time-out, not at the answer (4 s)
         emulators.fcm.faults.update({"latency": 0.0})
         response = await pool.request(b"POST", SEND, b"", b"{}", timeout=2)
         assert response.status >= 200  # the overdue connection was closed, a new one works
@@ -48,7 +50,7 @@ async def test_http1_requests_and_waiters_time_out_and_the_pool_recovers(emulato
 
 
 async def test_http2_streams_time_out_and_the_connection_goes_on(emulators):
-    emulators.apns.faults.update({"latency": 0.4})
+    emulators.apns.faults.update({"latency": 3.0})
     pool = Http2Pool(emulators.apns.url, max_connections=1)
     try:
         started = time.monotonic()
@@ -56,7 +58,7 @@ async def test_http2_streams_time_out_and_the_connection_goes_on(emulators):
             *(pool.request(b"POST", b"/3/device/ab", [], b"{}", timeout=0.1) for _ in range(3)),
             return_exceptions=True,
         )
-        assert time.monotonic() - started < 0.3
+        assert time.monotonic() - started < 2.0  # soon after the time-out, not at the answer (3 s)
         assert all(isinstance(e, Http2Error) and "no response" in str(e) for e in late)
         emulators.apns.faults.update({"latency": 0.0})
         response = await pool.request(b"POST", b"/3/device/ab", [], b"{}", timeout=2)
