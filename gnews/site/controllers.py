@@ -26,6 +26,7 @@ from gnews.core.http_cache import CachedBody, cached_body
 from gnews.core.pagination import DEFAULT_LIMIT
 from gnews.core.rate_limit import READS, rate_limited
 from gnews.geo.provinces import Province
+from gnews.media.controllers import MediaController
 from gnews.news import feed
 from gnews.news import service as editorial
 from gnews.news.categories import category_name
@@ -386,8 +387,11 @@ class WellKnown(Controller):
 
 
 def site_routes() -> list[ControllerRouterHandler]:
-    """The public site: pages and feeds (they need MongoDB), and the ``/.well-known`` files."""
+    """The public site: pages, feeds and cached images (they need MongoDB), and the
+    ``/.well-known`` files."""
     return [
-        Router("/", route_handlers=[SitePages, SiteFeeds], opt={NEEDS_DATABASE: True}),
+        Router(
+            "/", route_handlers=[SitePages, SiteFeeds, MediaController], opt={NEEDS_DATABASE: True}
+        ),
         WellKnown,
     ]
