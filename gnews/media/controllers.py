@@ -5,10 +5,18 @@ from __future__ import annotations
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
 
+from gnews.config import Settings
 from gnews.media import service
 
 # The id is the hash of the bytes: what a URL names never changes.
 IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def media_origin(request: Request) -> str:
+    """The origin of the API's ``image_local_url`` / ``icon_local_url``: the public site's
+    (``GNEWS_PUBLIC_BASE_URL``, else the request's, as the site's absolute links)."""
+    settings: Settings = request.app.state.settings
+    return settings.public_origin(str(request.base_url))
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:

@@ -216,7 +216,7 @@ class SitePages(Controller):
             return {
                 "item": feed.NewsItemOut.from_document(found),
                 "names": names,
-                "content": service.clean_html(found.content_html),
+                "content": service.clean_html(found.content_html, found.cached_images),
                 "category_names": [
                     name for c in found.categories if (name := category_name(c, lang))
                 ],
