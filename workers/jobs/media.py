@@ -4,9 +4,9 @@ An item's images (``image_url`` and each ``<img>`` of its HTML body) or a listin
 screenshots) are fetched with the feed client (:func:`workers.feeds.fetch.fetch_feed`: the same
 refusal of private addresses, time-outs, redirect limit and size limit), verified with Pillow and
 stored once by hash (:func:`gnews.media.service.store_image`). The ``{url, media_id}`` pairs are
-then written with a partial ``$set`` guarded by the content they were made from (the item's
-``content_hash``, the listing's image URLs): a re-poll or an edit that changed them meanwhile is
-never overwritten (its own job caches the new images). An image that fails is logged with the
+then written: an item's with a partial ``$set`` guarded by the ``content_hash`` they were made
+from (a re-poll that changed the item meanwhile is never overwritten: its own job caches the new
+images), a listing's by ``$push`` of the new pairs only. An image that fails is logged with the
 reason and skipped; the others are still cached, and the job itself never fails the item.
 """
 
@@ -25,7 +25,7 @@ from appcenter.models import AppListing
 from appcenter.service import CACHE_NAMESPACE as APPS_CACHE_NAMESPACE
 from appcenter.service import image_urls_of
 from gnews.core.http_cache import invalidate
-from gnews.core.persistence import object_id, update_one
+from gnews.core.persistence import Each, object_id, update_one
 from gnews.media.service import CachedImage, RefusedImage, html_image_urls, store_image
 from gnews.news.models import ItemStatus, NewsItem
 from gnews.news.service import CACHE_NAMESPACE as NEWS_CACHE_NAMESPACE
@@ -94,7 +94,7 @@ async def cache_images(
 async def _link(
     model: type[Document], guard: Mapping[str, Any], pairs: list[CachedImage], outcome: MediaOutcome
 ) -> bool:
-    """Write the pairs unless what they were made from changed meanwhile."""
+    """Write the pairs unless what they were made from (``guard``) changed meanwhile."""
     linked = await update_one(model, guard, set={"cached_images": pairs})
     if not linked:
         outcome.status = "changed"
@@ -133,12 +133,15 @@ async def cache_listing_images(
         return outcome, False
     urls = list(dict.fromkeys(image_urls_of(listing)))
     pairs = await cache_images(client, urls, max_bytes, outcome, listing.cached_images)
-    guard = {
-        "_id": listing.id,
-        "icon_url": listing.icon_url,
-        "screenshot_urls": listing.screenshot_urls,
-    }
-    return outcome, await _link(AppListing, guard, pairs, outcome)
+    # Pairs are only added (never a list written from this copy): a job for newer images
+    # finishing first keeps its pairs, and a pair of a URL the listing no longer shows is
+    # never looked up.
+    held = {(pair.url, pair.media_id) for pair in listing.cached_images}
+    new = [pair for pair in pairs if (pair.url, pair.media_id) not in held]
+    if not new:
+        return outcome, False
+    linked = await update_one(AppListing, {"_id": listing.id}, push={"cached_images": Each(new)})
+    return outcome, linked
 
 
 async def cache_media_job(ctx: dict[str, Any], kind: str, owner_id: str) -> dict[str, Any]:
