@@ -91,8 +91,8 @@ class NewsItemOut(DocumentOut):
     @classmethod
     def from_document(cls, document: Any, *, media_origin: str = "", **values: Any) -> Self:
         """Convert a stored item (its highlights as whether they are active now);
-        ``image_local_url`` starts with ``media_origin`` (the API's public origin; the pages
-        link their own host's path)."""
+        ``image_local_url`` starts with ``media_origin`` (the API: the public origin; the pages
+        pass "" to link their own host's path)."""
         local = local_url(document.image_url, document.cached_images)
         return super().from_document(
             document,
@@ -305,7 +305,7 @@ async def news_page(
     *,
     q: str | None = None,
     featured_first: bool = False,
-    media_origin: str = "",
+    media_origin: str,
 ) -> NewsPage:
     """A page of the feed, shaped for citizens (``media_origin``: see
     :meth:`NewsItemOut.from_document`)."""

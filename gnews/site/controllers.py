@@ -140,7 +140,10 @@ SITE_ERRORS = {NotFoundError: not_found_page, FieldError: bad_request_page}
 async def _news_context(
     criteria: Mapping[str, Any], lang: str, cursor: str | None, limit: int = DEFAULT_LIMIT
 ) -> dict[str, Any]:
-    news = await feed.news_page(criteria, limit, cursor, "en" if lang == "en" else "th")
+    # Images as paths on this host (the page's own), never the configured origin's.
+    news = await feed.news_page(
+        criteria, limit, cursor, "en" if lang == "en" else "th", media_origin=""
+    )
     return {"news": news, "cursor": cursor}
 
 
@@ -214,7 +217,7 @@ class SitePages(Controller):
         async def build(lang: str) -> dict[str, Any]:
             names = await feed.names_of([found], "en" if lang == "en" else "th")
             return {
-                "item": feed.NewsItemOut.from_document(found),
+                "item": feed.NewsItemOut.from_document(found, media_origin=""),
                 "names": names,
                 "content": service.clean_html(found.content_html, found.cached_images),
                 "category_names": [
