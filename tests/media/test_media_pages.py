@@ -9,6 +9,7 @@ import re
 
 from redis.asyncio import Redis
 
+from appcenter.models import AppListing
 from gnews.core.http_cache import invalidate
 from gnews.core.persistence import update_one
 from gnews.media.service import CachedImage, store_image
@@ -17,7 +18,7 @@ from gnews.news.service import CACHE_NAMESPACE
 from tests.media.images import image_bytes
 from tests.site.seed import seed_site
 from tests.support.console import console_sign_in
-from tests.support.editorial import pending_item
+from tests.support.editorial import listing_in_review, pending_item
 from tests.support.news import make_source
 
 PNG = image_bytes("PNG")
@@ -141,3 +142,21 @@ async def invalidate_pages(settings) -> None:
         await invalidate(redis, CACHE_NAMESPACE)
     finally:
         await redis.aclose()
+
+
+async def test_gac_review_shows_cached_icons_and_screenshots(client, make_user, settings):
+    editor = await make_user("editor")
+    developer = await make_user("developer")
+    listing = await listing_in_review(developer)
+    icon = await store_image(PNG, "https://cdn.example.go.th/icon.png")
+    shot = await store_image(GIF, "https://cdn.example.go.th/1.png")
+    pairs = [
+        CachedImage(url="https://cdn.example.go.th/icon.png", media_id=icon.id),
+        CachedImage(url="https://cdn.example.go.th/1.png", media_id=shot.id),
+    ]
+    await update_one(AppListing, {"_id": listing.id}, set={"cached_images": pairs})
+    await console_sign_in(client, editor)
+    review = (await client.get("/console/gac/review", params={"lang": "en"})).text
+    assert f'class="icon" src="/media/{icon.id}"' in review
+    assert f'<img src="/media/{shot.id}"' in review
+    assert 'src="https://cdn.example.go.th' not in review
