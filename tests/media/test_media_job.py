@@ -12,11 +12,20 @@ from arq.connections import ArqRedis
 
 from appcenter.models import AppListing
 from gnews.dev.emulators.feeds import FeedServer
-from gnews.jobs import CACHE_MEDIA, FEEDS_QUEUE, JOB_QUEUES, media_job_id
+from gnews.jobs import (
+    CACHE_MEDIA,
+    FEEDS_QUEUE,
+    JOB_QUEUES,
+    enqueue_cache_media,
+    images_version,
+    media_job_id,
+)
 from gnews.media.models import MediaObject
 from gnews.news.models import NewsItem
 from gnews.plugins import build_plugin_manager
 from tests.media.images import HTML, SVG, image_bytes, png_bomb
+from tests.support.gac import BODY as GAC_BODY
+from tests.support.gac import create, make_agency
 from tests.support.interleave import PauseBeforeWrite
 from tests.workers.feeds.test_ingest import make_source
 from workers.feeds.fetch import make_feed_client
@@ -276,3 +285,33 @@ async def test_ingest_end_to_end_the_item_page_shows_the_local_image(
     api = (await client.get(f"/api/v1/news/{item.id}")).json()
     assert api["image_url"] == lead
     assert api["image_local_url"] == f"{str(client.base_url).rstrip('/')}/media/{sha(PNG)}"
+
+
+async def test_the_api_enqueues_a_listings_images_by_name_once_per_set_of_urls(
+    client, settings, auth_headers
+):
+    await make_agency("dopa")
+    developer = await auth_headers("developer")
+    created = await create(client, developer)
+    urls = [GAC_BODY["icon_url"], *GAC_BODY["screenshot_urls"]]
+    redis = ArqRedis.from_url(settings.redis_url)
+    try:
+
+        async def queued(version: str) -> bool:
+            job_id = media_job_id("app", created["id"], version)
+            return await redis.zscore(FEEDS_QUEUE, job_id) is not None
+
+        assert await queued(images_version(urls))  # on the feeds queue, under its one id
+        # enqueuing the same images again is a no-op
+        assert await enqueue_cache_media(redis, "app", created["id"], images_version(urls)) is None
+        jobs = await redis.zcard(FEEDS_QUEUE)
+        listing = f"/api/v1/gac/listings/{created['id']}"
+        other = await client.patch(listing, headers=developer, json={"version": "1.3.0"})
+        assert other.status_code == 200, other.text
+        assert await redis.zcard(FEEDS_QUEUE) == jobs  # no image changed: nothing new
+        icon = "https://cdn.example.go.th/icon-2.png"
+        changed = await client.patch(listing, headers=developer, json={"icon_url": icon})
+        assert changed.status_code == 200, changed.text
+        assert await queued(images_version([icon, *GAC_BODY["screenshot_urls"]]))
+    finally:
+        await redis.aclose()
