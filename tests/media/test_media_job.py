@@ -20,6 +20,7 @@ from gnews.jobs import (
     images_version,
     media_job_id,
 )
+from gnews.media import service as media_service
 from gnews.media.models import MediaObject
 from gnews.news.models import NewsItem
 from gnews.plugins import build_plugin_manager
@@ -157,19 +158,19 @@ async def test_good_images_are_stored_once_and_bad_ones_refused_with_their_reaso
     ]
 
 
-async def test_concurrent_jobs_storing_the_same_bytes_make_one_document(
-    client, feed_server, feed_client
-):
-    feed_server.add("/a.png", PNG, content_type="image/png")
-    source = await make_source("http://127.0.0.1:9/feed.xml")
-    items = [
-        await stored_item(source, f"k{n}", image_url=feed_server.url("/a.png")) for n in range(4)
-    ]
-    results = await asyncio.gather(
-        *(cache_item_images(str(item.id), feed_client) for item in items)
-    )
-    assert all(outcome.cached for outcome, _ in results), results
+async def test_concurrent_jobs_storing_the_same_bytes_make_one_document(client, monkeypatch):
+    pause = PauseBeforeWrite(media_service.insert)
+    monkeypatch.setattr(media_service, "insert", pause)
+    # One job found no image with this hash and is about to insert it …
+    first = asyncio.create_task(media_service.store_image(PNG, "https://a.example/1.png"))
+    await pause.reached()
+    # … when another job stores the same bytes (from another URL).
+    second = await media_service.store_image(PNG, "https://b.example/2.png")
+    pause.resume()
+    stored = await first  # the duplicate key is no error: the other's document is the image
+    assert stored.id == second.id == sha(PNG)
     assert await MediaObject.count() == 1
+    assert (await MediaObject.get(sha(PNG))).source_url == "https://b.example/2.png"
 
 
 async def test_the_job_refuses_private_addresses_like_the_feeds(client, feed_server):
