@@ -10,6 +10,7 @@ listing) and carry an ETag (``If-None-Match`` gives 304).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
@@ -30,6 +31,7 @@ from gnews.core.pagination import Cursor, Limit, Page, check_limit
 from gnews.core.rate_limit import READS, rate_limited
 from gnews.core.schemas import ReasonIn, UntilIn
 from gnews.geo.provinces import ProvinceQuery
+from gnews.media.controllers import media_origin
 
 Listing = NamedDependency[AppListing]
 STAFF = [requires(Role.ADMIN, Role.EDITOR, api_keys=False)]
@@ -217,8 +219,9 @@ class ReviewQueueController(Controller):
 # -- the public catalogue -------------------------------------------------------------------------
 
 
-def _app(listing_and_agency: service.AppWithAgency) -> AppOut:
-    return AppOut.of(*listing_and_agency)
+def _app_of(request: Request) -> Callable[[service.AppWithAgency], AppOut]:
+    origin = media_origin(request)
+    return lambda listing_and_agency: AppOut.of(*listing_and_agency, media_origin=origin)
 
 
 _PAGE_OF_APPS = {200: ResponseSpec(data_container=Page[AppOut], description="a page of apps")}
@@ -266,9 +269,11 @@ class CatalogueController(Controller):
         )
 
         async def build() -> Page[AppOut]:
-            return Page.of(_app, await service.apps_page(criteria, size, cursor))
+            return Page.of(_app_of(request), await service.apps_page(criteria, size, cursor))
 
-        return await cached_json(request, redis, service.CACHE_NAMESPACE, build)
+        return await cached_json(
+            request, redis, service.CACHE_NAMESPACE, build, extra_key=(media_origin(request),)
+        )
 
     @get(
         "/categories",
@@ -297,9 +302,11 @@ class CatalogueController(Controller):
         """404 for anything not published. Cached; ETag / 304."""
 
         async def build() -> AppOut:
-            return _app(await service.published_app(slug))
+            return _app_of(request)(await service.published_app(slug))
 
-        return await cached_json(request, redis, service.CACHE_NAMESPACE, build)
+        return await cached_json(
+            request, redis, service.CACHE_NAMESPACE, build, extra_key=(media_origin(request),)
+        )
 
 
 class AgencyAppsController(Controller):
@@ -322,6 +329,8 @@ class AgencyAppsController(Controller):
         size = check_limit(limit)
 
         async def build() -> Page[AppOut]:
-            return Page.of(_app, await service.agency_apps_page(code, size, cursor))
+            return Page.of(_app_of(request), await service.agency_apps_page(code, size, cursor))
 
-        return await cached_json(request, redis, service.CACHE_NAMESPACE, build)
+        return await cached_json(
+            request, redis, service.CACHE_NAMESPACE, build, extra_key=(media_origin(request),)
+        )

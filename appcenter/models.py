@@ -10,6 +10,7 @@ from pydantic import Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from gnews.core.clock import utcnow
+from gnews.media.service import CachedImage
 from gnews.sources.models import API_ORIGIN
 
 __all__ = ["API_ORIGIN", "PUBLISHED_UNIQUE_FIELDS", "AppListing", "ListingStatus", "OwnerKind"]
@@ -57,6 +58,8 @@ class AppListing(Document):
     web_url: str | None = None
     icon_url: str | None = None
     screenshot_urls: list[str] = Field(default_factory=list)
+    # Which of icon_url and screenshot_urls we hold (the cache_media job; gnews.media).
+    cached_images: list[CachedImage] = Field(default_factory=list)
     version: str | None = None
     release_notes: str | None = None
     privacy_policy_url: str | None = None

@@ -13,6 +13,7 @@ from gnews.agencies.models import Agency
 from gnews.core.clock import UtcDateTime
 from gnews.core.highlights import is_active
 from gnews.core.schemas import DocumentOut
+from gnews.media.service import local_url
 
 Platform = Literal["android", "ios", "web"]
 
@@ -81,7 +82,10 @@ class AppOut(DocumentOut):
     ios_bundle_id: str | None
     app_store_url: str | None
     web_url: str | None
-    icon_url: str | None
+    icon_url: str | None = Field(description="the icon at its publisher's URL")
+    icon_local_url: str | None = Field(
+        description="our copy of `icon_url` (absolute), or null while it is not cached"
+    )
     screenshot_urls: list[str]
     version: str | None
     release_notes: str | None
@@ -95,14 +99,21 @@ class AppOut(DocumentOut):
     updated_at: UtcDateTime
 
     @classmethod
-    def of(cls, listing: AppListing, agency: Agency | None) -> AppOut:
-        """Convert a stored listing, naming its agency (its code when the agency is gone)."""
+    def of(cls, listing: AppListing, agency: Agency | None, media_origin: str = "") -> AppOut:
+        """Convert a stored listing, naming its agency (its code when the agency is gone);
+        ``icon_local_url`` starts with ``media_origin``."""
+        icon = local_url(listing.icon_url, listing.cached_images)
         ref = AgencyRef(
             code=listing.agency,
             name_th=agency.name_th if agency else listing.agency,
             name_en=agency.name_en if agency else listing.agency,
         )
-        return cls.from_document(listing, agency=ref, featured=is_active(listing.featured_until))
+        return cls.from_document(
+            listing,
+            agency=ref,
+            featured=is_active(listing.featured_until),
+            icon_local_url=f"{media_origin}{icon}" if icon else None,
+        )
 
 
 class AppCategoryOut(BaseModel):

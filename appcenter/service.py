@@ -40,6 +40,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
+from arq.connections import ArqRedis
 from pymongo.errors import DuplicateKeyError
 from redis.asyncio import Redis
 
@@ -67,6 +68,7 @@ from gnews.core.pagination import check_limit, page_by_id, page_by_time
 from gnews.core.persistence.lookup import get_or_not_found
 from gnews.core.persistence.shapes import all_of, count
 from gnews.geo.provinces import UnknownProvinceError, check_province_code
+from gnews.jobs import enqueue_cache_media, images_version
 from gnews.notifications import service as notifications
 from gnews.notifications.message import app_deep_link
 from gnews.notifications.models import Audience
@@ -316,7 +318,26 @@ async def create_listing(
     ).insert()
     after = {key: values[key] for key in CONTENT_FIELDS if key in values}
     await audit.record(principal, "app.create", TARGET_TYPE, str(listing.id), after=after)
+    await cache_images_of(listing, redis)
     return listing
+
+
+def image_urls_of(listing: AppListing) -> list[str]:
+    """A listing's icon, then its screenshots: the images the catalogue shows."""
+    return [*([listing.icon_url] if listing.icon_url else []), *listing.screenshot_urls]
+
+
+async def cache_images_of(listing: AppListing, redis: Redis | None) -> None:
+    """Enqueue the caching of the listing's images (the feeds worker fetches them: the API
+    never does), once per set of image URLs. A Redis failure is logged: the listing is stored,
+    its images are cached with its next change."""
+    urls = image_urls_of(listing)
+    if not urls or not isinstance(redis, ArqRedis):
+        return
+    try:
+        await enqueue_cache_media(redis, "app", str(listing.id), images_version(urls))
+    except Exception as error:
+        log.warning("image caching not enqueued", listing=listing.slug, error=repr(error))
 
 
 def _merge(listing: AppListing, changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -378,7 +399,10 @@ async def update_listing(
     updates["search_terms"] = search_terms_of(merged)
     if listing.owner_kind is OwnerKind.AGENCY:
         updates["owner_id"] = merged["agency"]
-    return await change_listing(listing, "update", updates, principal, redis, read_at=read_at)
+    stored = await change_listing(listing, "update", updates, principal, redis, read_at=read_at)
+    if image_urls_of(stored) != image_urls_of(listing):
+        await cache_images_of(stored, redis)
+    return stored
 
 
 def _field(listing: AppListing, field: str) -> Any:

@@ -119,7 +119,7 @@ async def sync_plugin_listings(
                 )
                 continue
             declared.add((result.plugin, slug))
-            await _upsert(result.plugin, values, agency.trusted, existing, report)
+            await _upsert(result.plugin, values, agency.trusted, existing, report, redis)
     stale = AppListing.find({"origin": {"$nin": [API_ORIGIN, *raised]}, "declared": True})
     async for listing in stale:
         if (listing.origin, listing.slug) not in declared:
@@ -162,6 +162,7 @@ async def _upsert(
     trusted: bool,
     listing: AppListing | None,
     report: ListingSyncReport,
+    redis: Redis | None,
 ) -> None:
     name = f"{plugin}/{values['slug']}"
     actor = plugin_actor(plugin)
@@ -185,6 +186,7 @@ async def _upsert(
             after={key: values[key] for key in CONTENT_FIELDS},
         )
         await _apply(listing, "sync_submit", _publish_or_queue(trusted), actor)
+        await service.cache_images_of(listing, redis)
         report.created.append(name)
         return
     changed = [key for key in CONTENT_FIELDS if service.content_of(listing)[key] != values[key]]
@@ -205,6 +207,8 @@ async def _upsert(
     stored = await _apply(listing, action, updates, actor)
     if stored.model_dump(include=set(updates)) != before:
         report.updated.append(name)
+    if service.image_urls_of(stored) != service.image_urls_of(listing):
+        await service.cache_images_of(stored, redis)
 
 
 async def _apply(

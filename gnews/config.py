@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     trace_plugins: bool = False  # log every plugin hook call (docs/plugins.md#tracing-hook-calls)
     cors_origins: Annotated[list[str], NoDecode] = []
     feed_allow_private_networks: bool = False
+    # Agencies' images cached for the pages (gnews/media): the largest stored, in bytes (a
+    # MongoDB document holds at most 16 MB).
+    media_max_bytes: int = Field(5 * 1024 * 1024, ge=1024, le=15 * 1024 * 1024)
     max_request_body_bytes: int = Field(1_048_576, ge=1024)
     jwt_ttl_seconds: int = Field(3600, ge=60, le=30 * 86400)
     # Console sessions (gnews/console/sessions.py): ended after this long without a request,

@@ -14,6 +14,7 @@ from gnews.accounts.models import ApiKey, User
 from gnews.agencies.models import Agency
 from gnews.audit.models import AuditEntry
 from gnews.devices.models import Device, PushToken
+from gnews.media.models import MediaObject
 from gnews.news.models import NewsItem
 from gnews.notifications.models import InboxEntry, Notification, PushBatch
 from gnews.sources.models import Source
@@ -34,4 +35,5 @@ def document_models() -> list[type[Document]]:
         Notification,
         InboxEntry,
         PushBatch,
+        MediaObject,
     ]

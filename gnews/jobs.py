@@ -3,10 +3,14 @@ CLI enqueue work without importing ``workers``.
 
 Two queues, each consumed by its own arq worker (``gnews worker`` runs both by default, or one
 with ``--queue``): push delivery (fan-out, send, reconcile) and feeds (polls and their cron,
-retention). A flood of slow feeds therefore never takes a job slot a notification needs.
+retention, caching agencies' images). A flood of slow feeds therefore never takes a job slot a
+notification needs.
 """
 
 from __future__ import annotations
+
+import hashlib
+from typing import Literal
 
 from arq.connections import ArqRedis
 from arq.jobs import Job
@@ -19,9 +23,13 @@ POLL_SOURCE = "poll_source"  # args: source id (str)
 PING = "ping"  # registered on every queue
 FANOUT = "fanout"  # args: notification id (str)
 SEND_BATCH = "send_batch"  # args: push batch id (str)
+CACHE_MEDIA = "cache_media"  # args: kind ("news" or "app"), the item's or listing's id (str)
+
+MediaOwner = Literal["news", "app"]
 
 JOB_QUEUES = {  # a job's queue; ping is on every queue, this is its default
     POLL_SOURCE: FEEDS_QUEUE,
+    CACHE_MEDIA: FEEDS_QUEUE,  # fetching agencies' images is like fetching their feeds
     FANOUT: PUSH_QUEUE,
     SEND_BATCH: PUSH_QUEUE,
     PING: PUSH_QUEUE,
@@ -48,6 +56,18 @@ def send_job_id(notification_id: str, seq: int, attempt: int, rescue: int = 0) -
     return f"send:{notification_id}:{seq}:{attempt}" + (f":r{rescue}" if rescue else "")
 
 
+def media_job_id(kind: MediaOwner, owner_id: str, version: str) -> str:
+    """The id of the job caching the images of an item (``version``: its ``content_hash``) or a
+    listing (``version``: :func:`images_version` of its image URLs): enqueued twice for the same
+    content, it is queued once; changed content gets a job of its own."""
+    return f"media:{kind}:{owner_id}:{version}"
+
+
+def images_version(urls: list[str]) -> str:
+    """A short fingerprint of a list of image URLs (a listing's icon and screenshots)."""
+    return hashlib.sha256("\n".join(urls).encode()).hexdigest()[:16]
+
+
 async def enqueue(
     redis: ArqRedis,
     name: str,
@@ -67,3 +87,13 @@ async def enqueue(
 async def enqueue_poll(redis: ArqRedis, source_id: str) -> Job | None:
     """Enqueue a poll of one source; None when its poll is already queued or running."""
     return await enqueue(redis, POLL_SOURCE, source_id, job_id=poll_job_id(source_id))
+
+
+async def enqueue_cache_media(
+    redis: ArqRedis, kind: MediaOwner, owner_id: str, version: str
+) -> Job | None:
+    """Enqueue the caching of an item's or a listing's images (on the feeds queue); None when
+    that version's job is already queued or running."""
+    return await enqueue(
+        redis, CACHE_MEDIA, kind, owner_id, job_id=media_job_id(kind, owner_id, version)
+    )

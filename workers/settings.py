@@ -23,13 +23,14 @@ from gnews.core import metrics
 from gnews.core.persistence import init_documents, mongo_client
 from gnews.devices.platforms import install_platforms, load_platforms
 from gnews.documents import document_models
-from gnews.jobs import FANOUT, PING, POLL_SOURCE, PUSH_QUEUE, QUEUES, SEND_BATCH
+from gnews.jobs import CACHE_MEDIA, FANOUT, PING, POLL_SOURCE, PUSH_QUEUE, QUEUES, SEND_BATCH
 from gnews.news.tagging import warm_up
 from gnews.plugins import build_plugin_manager
 from workers.feeds.fetch import make_feed_client
 from workers.feeds.parser_pool import ParserPool
 from workers.jobs.fanout import fanout_job
 from workers.jobs.ingest import enqueue_due_sources, poll_source_job
+from workers.jobs.media import cache_media_job
 from workers.jobs.reconcile import reconcile_job
 from workers.jobs.retention import retention_job
 from workers.jobs.send import send_batch_job
@@ -259,7 +260,12 @@ def worker_settings(
         ]
     else:
         # A poll records its own failures on the source (with back-off): arq retries nothing.
-        functions = [func(poll_source_job, name=POLL_SOURCE, keep_result=0, max_tries=1)]
+        # Caching an item's images logs each failure and is enqueued again when the item
+        # changes: no retries either.
+        functions = [
+            func(poll_source_job, name=POLL_SOURCE, keep_result=0, max_tries=1),
+            func(cache_media_job, name=CACHE_MEDIA, keep_result=0, max_tries=1),
+        ]
         cron_jobs = [
             cron(enqueue_due_sources, second=0, run_at_startup=True, unique=True, keep_result=0),
             # Once a day at 20:17 UTC = 03:17 in Bangkok, when few people use the service. A run

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-import nh3
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
@@ -26,6 +25,7 @@ from gnews.core.dependencies import RedisClient
 from gnews.core.errors import ConflictError, DomainError
 from gnews.core.schemas import ReasonIn, UntilIn
 from gnews.geo.provinces import all_provinces, get_province
+from gnews.media.service import local_html
 from gnews.news import service as editorial
 from gnews.news.categories import CATEGORIES
 from gnews.news.models import ItemStatus, NewsItem
@@ -167,7 +167,7 @@ async def render_queue(
         next_cursor=next_cursor,
         cursor=cursor,
         item=item,
-        content_html=nh3.clean(item.content_html) if item else "",
+        content_html=local_html(item.content_html, item.cached_images) if item else "",
         tags=province_tags(item) if item else [],
         filters=filters,
         queue_url=queue_url,

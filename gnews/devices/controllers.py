@@ -37,6 +37,7 @@ from gnews.devices.schemas import (
     PlatformOut,
     RegisteredDeviceOut,
 )
+from gnews.media.controllers import media_origin
 from gnews.news import feed
 from gnews.news.schemas import FeaturedFirst, SearchQuery, Since
 from gnews.news.search import check_query
@@ -165,6 +166,12 @@ class DeviceController(Controller):
         search = check_query(q)
         language = choose_language(lang, request.headers.get("accept-language"), device.language)
         page = await feed.news_page(
-            criteria, size, cursor, language, q=search, featured_first=featured_first
+            criteria,
+            size,
+            cursor,
+            language,
+            q=search,
+            featured_first=featured_first,
+            media_origin=media_origin(request),
         )
         return json_response(request, encode(page), max_age=0, public=False)

@@ -20,6 +20,7 @@ from gnews.core.pagination import Cursor, Limit, Page, check_limit
 from gnews.core.rate_limit import READS, rate_limited
 from gnews.core.schemas import ReasonIn, UntilIn
 from gnews.geo.provinces import ProvinceQuery
+from gnews.media.controllers import media_origin
 from gnews.news import feed
 from gnews.news import service as editorial
 from gnews.news.categories import CATEGORIES
@@ -207,6 +208,8 @@ class EditorialController(Controller):
 # -- public news ----------------------------------------------------------------------------------
 
 _NEWS_PAGE = {200: ResponseSpec(data_container=NewsPage, description="a page of news")}
+
+
 _NEWS_ITEM = {200: ResponseSpec(data_container=NewsItemOut, description="the item")}
 
 
@@ -250,14 +253,21 @@ class NewsController(Controller):
         )
         search = check_query(q)
         language = choose_language(lang, request.headers.get("accept-language"))
+        origin = media_origin(request)
         return await cached_json(
             request,
             redis,
             feed.CACHE_NAMESPACE,
             lambda: feed.news_page(
-                criteria, size, cursor, language, q=search, featured_first=featured_first
+                criteria,
+                size,
+                cursor,
+                language,
+                q=search,
+                featured_first=featured_first,
+                media_origin=origin,
             ),
-            extra_key=(language,),
+            extra_key=(language, origin),
             ttl=feed.CACHE_TTL_SECONDS,
             max_age=feed.LIST_MAX_AGE,
         )
@@ -278,14 +288,19 @@ class NewsController(Controller):
     ) -> Response[bytes]:
         """404 for anything not published. Cached; ETag / 304."""
 
+        origin = media_origin(request)
+
         async def build() -> NewsItemOut:
-            return NewsItemOut.from_document(await editorial.published_item_or_404(item_id))
+            return NewsItemOut.from_document(
+                await editorial.published_item_or_404(item_id), media_origin=origin
+            )
 
         return await cached_json(
             request,
             redis,
             feed.CACHE_NAMESPACE,
             build,
+            extra_key=(origin,),
             ttl=feed.CACHE_TTL_SECONDS,
             max_age=feed.ITEM_MAX_AGE,
         )

@@ -50,6 +50,7 @@ from gnews.core.pagination import (
 from gnews.core.persistence.shapes import all_of
 from gnews.core.schemas import DocumentOut
 from gnews.geo.provinces import UnknownProvinceError, check_province_code, get_province
+from gnews.media.service import local_url
 from gnews.news import search
 from gnews.news import service as editorial
 from gnews.news.categories import category_name, category_values
@@ -72,7 +73,10 @@ class NewsItemOut(DocumentOut):
     summary: str
     content_html: str
     link: str | None
-    image_url: str | None
+    image_url: str | None = Field(description="the agency's image URL, as the feed gave it")
+    image_local_url: str | None = Field(
+        description="our copy of `image_url` (absolute), or null while it is not cached"
+    )
     author: str | None
     agency: str
     source: str = Field(description="the source's slug")
@@ -85,10 +89,14 @@ class NewsItemOut(DocumentOut):
     breaking: bool
 
     @classmethod
-    def from_document(cls, document: Any, **values: Any) -> Self:
-        """Convert a stored item (its highlights as whether they are active now)."""
+    def from_document(cls, document: Any, *, media_origin: str = "", **values: Any) -> Self:
+        """Convert a stored item (its highlights as whether they are active now);
+        ``image_local_url`` starts with ``media_origin`` (the API: the public origin; the pages
+        pass "" to link their own host's path)."""
+        local = local_url(document.image_url, document.cached_images)
         return super().from_document(
             document,
+            image_local_url=f"{media_origin}{local}" if local else None,
             source=document.source_slug,
             featured=is_active(document.featured_until),
             pinned=is_active(document.pinned_until),
@@ -297,13 +305,15 @@ async def news_page(
     *,
     q: str | None = None,
     featured_first: bool = False,
+    media_origin: str,
 ) -> NewsPage:
-    """A page of the feed, shaped for citizens."""
+    """A page of the feed, shaped for citizens (``media_origin``: see
+    :meth:`NewsItemOut.from_document`)."""
     items, next_cursor = await news_items(
         criteria, limit, cursor, q=q, featured_first=featured_first
     )
     return NewsPage(
-        items=[NewsItemOut.from_document(item) for item in items],
+        items=[NewsItemOut.from_document(item, media_origin=media_origin) for item in items],
         next_cursor=next_cursor,
         lang=language,
         names=await names_of(items, language),

@@ -13,6 +13,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from gnews.core.clock import utcnow
 from gnews.core.pagination import time_key
+from gnews.media.service import CachedImage
 
 
 class ItemStatus(StrEnum):
@@ -65,6 +66,8 @@ class NewsItem(Document):
     provinces: list[str] = Field(default_factory=list)  # codes; empty = national
     province_tags: list[ProvinceTag] = Field(default_factory=list)
     search_terms: list[str] = Field(default_factory=list)
+    # Which of its image URLs (image_url, <img> of content_html) we hold (the cache_media job).
+    cached_images: list[CachedImage] = Field(default_factory=list)
 
     status: ItemStatus = ItemStatus.PENDING
     rejection_reason: str | None = None

@@ -26,6 +26,7 @@ from gnews.core.http_cache import CachedBody, cached_body
 from gnews.core.pagination import DEFAULT_LIMIT
 from gnews.core.rate_limit import READS, rate_limited
 from gnews.geo.provinces import Province
+from gnews.media.controllers import MediaController
 from gnews.news import feed
 from gnews.news import service as editorial
 from gnews.news.categories import category_name
@@ -139,7 +140,10 @@ SITE_ERRORS = {NotFoundError: not_found_page, FieldError: bad_request_page}
 async def _news_context(
     criteria: Mapping[str, Any], lang: str, cursor: str | None, limit: int = DEFAULT_LIMIT
 ) -> dict[str, Any]:
-    news = await feed.news_page(criteria, limit, cursor, "en" if lang == "en" else "th")
+    # Images as paths on this host (the page's own), never the configured origin's.
+    news = await feed.news_page(
+        criteria, limit, cursor, "en" if lang == "en" else "th", media_origin=""
+    )
     return {"news": news, "cursor": cursor}
 
 
@@ -213,9 +217,9 @@ class SitePages(Controller):
         async def build(lang: str) -> dict[str, Any]:
             names = await feed.names_of([found], "en" if lang == "en" else "th")
             return {
-                "item": feed.NewsItemOut.from_document(found),
+                "item": feed.NewsItemOut.from_document(found, media_origin=""),
                 "names": names,
-                "content": service.clean_html(found.content_html),
+                "content": service.clean_html(found.content_html, found.cached_images),
                 "category_names": [
                     name for c in found.categories if (name := category_name(c, lang))
                 ],
@@ -386,8 +390,11 @@ class WellKnown(Controller):
 
 
 def site_routes() -> list[ControllerRouterHandler]:
-    """The public site: pages and feeds (they need MongoDB), and the ``/.well-known`` files."""
+    """The public site: pages, feeds and cached images (they need MongoDB), and the
+    ``/.well-known`` files."""
     return [
-        Router("/", route_handlers=[SitePages, SiteFeeds], opt={NEEDS_DATABASE: True}),
+        Router(
+            "/", route_handlers=[SitePages, SiteFeeds, MediaController], opt={NEEDS_DATABASE: True}
+        ),
         WellKnown,
     ]

@@ -4,10 +4,9 @@ path names (404 otherwise, as an HTML page), the news selections of the pages (t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-
-import nh3
 
 from gnews.agencies.models import Agency
 from gnews.agencies.service import active_agency
@@ -21,6 +20,7 @@ from gnews.geo.provinces import (
     get_province,
     provinces_in_region,
 )
+from gnews.media.service import CachedImage, local_html
 from gnews.news import feed
 from gnews.news.categories import Category, find_category
 from gnews.news.models import NATIONAL
@@ -92,10 +92,11 @@ def regions_with_provinces() -> list[RegionChoice]:
     ]
 
 
-def clean_html(html: str) -> str:
+def clean_html(html: str, cached: Iterable[CachedImage] = ()) -> str:
     """An item's body for a page. Feeds' HTML is sanitised when it is ingested; a page cleans it
-    again (nh3's default allow-list) since it is the last place a script could get in."""
-    return nh3.clean(html, link_rel="noopener noreferrer nofollow")
+    again (nh3's default allow-list) since it is the last place a script could get in, with its
+    images pointing at our copies (those not cached are left out: :func:`local_html`)."""
+    return local_html(html, cached)
 
 
 def assetlinks(settings: Settings) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from gnews.core.clock import as_utc
+from gnews.media.service import local_url
 from gnews.thai.dates import BANGKOK
 
 HERE = Path(__file__).parent
@@ -73,7 +74,9 @@ def static(path: str) -> str:
 
 
 def _configure(engine: JinjaTemplateEngine) -> None:
-    engine.engine.globals.update(tr=tr, bangkok=bangkok, static=static, languages=LANGUAGES)
+    engine.engine.globals.update(
+        tr=tr, bangkok=bangkok, static=static, languages=LANGUAGES, local_image=local_url
+    )
     # `value is datetime_value`: whether to write a value with bangkok()
     engine.engine.tests["datetime_value"] = lambda value: isinstance(value, datetime)
 

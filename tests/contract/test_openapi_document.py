@@ -129,3 +129,21 @@ async def test_a_body_that_is_not_json_is_415(client):
         ),
         400,
     )
+
+
+async def test_news_and_apps_name_their_cached_images_beside_the_agencies_urls(client):
+    """``image_url`` / ``icon_url`` stay (the apps may use them); ``image_local_url`` /
+    ``icon_local_url`` are our copies (absolute), null while not cached."""
+    schemas = (await client.get("/schema/openapi.json")).json()["components"]["schemas"]
+    for name, agency, local in (
+        ("NewsItemOut", "image_url", "image_local_url"),
+        ("AppOut", "icon_url", "icon_local_url"),
+    ):
+        properties = schemas[name]["properties"]
+        assert agency in properties and local in properties, name
+        assert local in schemas[name]["required"], name  # present, null or a URL
+        kinds = {
+            choice.get("type") for choice in properties[local].get("oneOf", [properties[local]])
+        }
+        assert kinds == {"string", "null"}, (name, properties[local])
+        assert "not cached" in properties[local]["description"], name

@@ -54,6 +54,7 @@ async def test_one_item_as_citizens_see_it(client):
         "content_html": "<p>เนื้อหา</p>",
         "link": "https://dopa.example/1",
         "image_url": "https://dopa.example/1.jpg",
+        "image_local_url": None,  # not cached (yet)
         "author": "PR",
         "agency": "dopa",
         "source": "dopa-news",

@@ -1,19 +1,31 @@
 """One walk through the public site in real Chromium: home → Nakhon Sawan (TH-60) → an item →
-English → kiosk, and the apps catalogue, with nothing loaded from another host."""
+English → kiosk, and the apps catalogue, with nothing loaded from another host (an item's image
+included: it is our cached copy)."""
 
 from __future__ import annotations
 
+from gnews.core.persistence import update_one
+from gnews.media.service import CachedImage, store_image
+from gnews.news.models import NewsItem
+from tests.media.images import image_bytes
 from tests.site.seed import seed_site
 from tests.support.browser import screenshot
+
+LEAD = image_bytes("JPEG", size=(16, 9), color="navy")
 
 
 async def test_a_citizen_reads_nakhon_sawan_news_shares_an_item_and_opens_the_kiosk(live_app, page):
     seeded = await seed_site()
-    requested: list[str] = []  # the site's own assets; items' images are the agencies' content
-    page.on(
-        "request",
-        lambda request: request.resource_type != "image" and requested.append(request.url),
+    # The national item's image is cached (as the cache_media job leaves it); every request,
+    # images included, must go to the site itself.
+    media = await store_image(LEAD, seeded.national.image_url or "")
+    await update_one(
+        NewsItem,
+        {"_id": seeded.national.id},
+        set={"cached_images": [CachedImage(url=seeded.national.image_url, media_id=media.id)]},
     )
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
 
     await page.goto(f"{live_app}/")
     await page.get_by_role("heading", name="ข่าวทั่วประเทศ").wait_for()
@@ -34,6 +46,13 @@ async def test_a_citizen_reads_nakhon_sawan_news_shares_an_item_and_opens_the_ki
     og_url = await page.locator('meta[property="og:url"]').get_attribute("content")
     assert og_url == f"{live_app}/news/{seeded.nakhon_sawan.id}"
     await screenshot(page, "site-item")
+
+    await page.goto(f"{live_app}/news/{seeded.national.id}")  # an item with its image
+    lead = page.locator("img.lead")
+    await lead.wait_for()
+    assert await lead.get_attribute("src") == f"/media/{media.id}"
+    assert await lead.evaluate("img => img.complete && img.naturalWidth") == 16
+    await page.goto(f"{live_app}/news/{seeded.nakhon_sawan.id}")
 
     await page.get_by_role("link", name="English").click()
     await page.get_by_role("link", name="Department of Provincial Administration").wait_for()

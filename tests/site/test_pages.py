@@ -110,10 +110,10 @@ async def test_an_item_page_has_its_details_clean_html_and_share_tags(client, se
     origin = str(client.base_url).rstrip("/")
     assert meta(html, "og:title") == item.title
     assert meta(html, "og:description") == item.summary
-    assert meta(html, "og:image") == item.image_url
+    assert meta(html, "og:image") is None  # its image is not cached: never the agency's URL
     assert meta(html, "og:url") == f"{origin}/news/{item.id}"
     assert meta(html, "og:type") == "article" and meta(html, "og:locale") == "th_TH"
-    assert meta(html, "twitter:card") == "summary_large_image"
+    assert meta(html, "twitter:card") == "summary"
     assert meta(html, "twitter:title") == item.title
     province_item = (await client.get(f"/news/{seeded.nakhon_sawan.id}")).text
     assert "นครสวรรค์" in province_item and meta(province_item, "twitter:card") == "summary"

@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 import structlog
+from arq.connections import ArqRedis
 from beanie import PydanticObjectId
 from redis.asyncio import Redis
 
@@ -31,7 +32,7 @@ from gnews.core.clock import utcnow
 from gnews.core.http_cache import invalidate
 from gnews.core.persistence import database_now, find_one_and_update, insert_many, update_one
 from gnews.core.persistence.shapes import one_of
-from gnews.jobs import enqueue_poll
+from gnews.jobs import enqueue_cache_media, enqueue_poll
 from gnews.news.models import ItemStatus, NewsItem
 from gnews.news.service import CACHE_NAMESPACE
 from gnews.news.tagging import assign_provinces, item_text
@@ -84,6 +85,8 @@ class PollOutcome:
     warnings: list[str] = dataclasses.field(default_factory=list)  # parts of entries dropped or cut
     seconds: float = 0.0
     published: int = 0  # of the new and updated items, those citizens see (status published)
+    # (id, content_hash) of the new and changed items that show images: the cache_media jobs
+    with_images: list[tuple[str, str]] = dataclasses.field(default_factory=list)
 
 
 def backoff_delay(source: Source, failures: int, retry_after: float | None) -> timedelta:
@@ -221,12 +224,36 @@ async def store_entries(
         stored_new = [item for i, item in enumerate(new_items) if i not in skipped]
         outcome.new = len(stored_new)
         outcome.published += sum(item.status is ItemStatus.PUBLISHED for item in stored_new)
+        outcome.with_images += [_images_of(item) for item in stored_new if _shows_images(item)]
     for item in items:
         refreshed = await _refresh(known[item.key]["_id"], item, now) if item.key in known else None
         if refreshed is not None:
             outcome.updated += 1
             outcome.published += int(refreshed.status is ItemStatus.PUBLISHED)
+            if _shows_images(refreshed):
+                outcome.with_images.append(_images_of(refreshed))
     return outcome
+
+
+def _shows_images(item: NewsItem) -> bool:
+    return bool(item.image_url) or "<img" in item.content_html
+
+
+def _images_of(item: NewsItem) -> tuple[str, str]:
+    return str(item.id), item.content_hash
+
+
+async def enqueue_image_caching(redis: Redis, outcome: PollOutcome) -> None:
+    """Enqueue the caching of the images of the items a poll stored or changed (one job per
+    item and content: :func:`gnews.jobs.media_job_id`). A failure is logged: the items are
+    stored, only their images wait for the next change."""
+    if not isinstance(redis, ArqRedis):  # a bare Redis client cannot enqueue arq jobs
+        return
+    try:
+        for item_id, content_hash in outcome.with_images:
+            await enqueue_cache_media(redis, "news", item_id, content_hash)
+    except Exception as error:
+        log.warning("image caching not enqueued", source=outcome.source, error=repr(error))
 
 
 REFRESH_ATTEMPTS = 3
@@ -301,10 +328,13 @@ async def poll(
         await _release_poll(source)
     if redis is not None and outcome.published:
         await invalidate(redis, CACHE_NAMESPACE)
+    if redis is not None and outcome.with_images:
+        await enqueue_image_caching(redis, outcome)
     outcome.seconds = round(asyncio.get_running_loop().time() - started, 3)
     metrics.record_poll(outcome.status, new=outcome.new, updated=outcome.updated)
     if outcome.status != "error":
-        log.info("source polled", **{k: v for k, v in asdict(outcome).items() if k != "error"})
+        fields = {k: v for k, v in asdict(outcome).items() if k not in ("error", "with_images")}
+        log.info("source polled", **fields)
     return outcome
 
 
