@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from arq.connections import ArqRedis
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
@@ -21,7 +22,7 @@ from gnews.core.clock import utcnow
 from gnews.core.metrics import job_kind, metrics_access_allowed, serve_worker_metrics
 from gnews.dev.emulators.feeds import FeedServer
 from gnews.dev.emulators.suite import PushEmulators
-from gnews.jobs import FEEDS_QUEUE, PUSH_QUEUE
+from gnews.jobs import FEEDS_QUEUE, PING, PUSH_QUEUE, enqueue
 from gnews.notifications.models import NotificationStatus
 from gnews.sources.models import Source
 from tests.support import FIXTURES
@@ -144,9 +145,25 @@ async def test_metrics_after_a_real_fanout_and_a_real_poll(
     assert delta("gnews_feed_polls_total", outcome="ok") == 1
     assert delta("gnews_news_items_ingested_total", change="new") >= 3
     assert delta("gnews_job_duration_seconds_count", queue=FEEDS_QUEUE, job="poll") == 1
-    # Queue depth, read from Redis at scrape time: nothing left to do.
-    for name in (PUSH_QUEUE, FEEDS_QUEUE):
-        assert value(after, "gnews_queue_depth", queue=name, state="due") == 0
+    # Queue depth, read from Redis at scrape time (the workers are stopped: nothing takes jobs;
+    # a cron job they enqueued as they stopped may be waiting, hence differences again).
+    redis = ArqRedis.from_url(settings.redis_url)
+    try:
+        waiting = await scrape(client)
+        await enqueue(redis, PING, queue=FEEDS_QUEUE)
+        await enqueue(redis, PING, queue=PUSH_QUEUE, defer_by=3600)
+        queued = await scrape(client)
+    finally:
+        await redis.aclose()
+
+    def queued_more(queue: str, state: str) -> float:
+        labels = {"queue": queue, "state": state}
+        return value(queued, "gnews_queue_depth", **labels) - value(
+            waiting, "gnews_queue_depth", **labels
+        )
+
+    assert queued_more(FEEDS_QUEUE, "due") == 1 and queued_more(FEEDS_QUEUE, "deferred") == 0
+    assert queued_more(PUSH_QUEUE, "deferred") == 1 and queued_more(PUSH_QUEUE, "due") == 0
 
 
 async def test_rate_limit_refusals_are_counted(settings: Settings):
