@@ -1,6 +1,5 @@
 """Tests for gnews.thai.text."""
 
-
 import pytest
 from pythainlp.tokenize import word_tokenize
 
