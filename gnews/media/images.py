@@ -17,9 +17,10 @@ CONTENT_TYPES = {
     "GIF": "image/gif",
     "WEBP": "image/webp",
 }
-# Pillow's own guard: a warning past MAX_IMAGE_PIXELS (about 89 megapixels), an error past twice
-# that. Both refuse here (the warning is raised as an error).
-MAX_PIXELS = Image.MAX_IMAGE_PIXELS or 89_478_485
+# 40 megapixels (8000 x 5000): more than any press photo or app screenshot, and its decoded
+# pixels (~120 MB in RGB) stay within what a worker can hold. Pillow's own guard is kept too
+# (a warning past MAX_IMAGE_PIXELS, about 89 megapixels, raised as an error here).
+MAX_PIXELS = 40_000_000
 
 
 class RefusedImage(ValueError):
