@@ -26,10 +26,12 @@ from gnews.app import create_app
 from gnews.config import Settings, load_settings
 from gnews.core.persistence import mongo_client
 from gnews.dev.embedded import ServerProcess, start_mongodb, start_redis
+from gnews.dev.emulators.feeds import FeedServer
 from gnews.dev.emulators.suite import PushEmulators, start_emulators
 from gnews.plugins import build_plugin_manager
 from tests.support.api import PASSWORD, login, serve_app
 from tests.support.browser import CHROMIUM, NO_CHROMIUM, chromium_available, serve_live
+from workers.feeds.fetch import make_feed_client
 
 
 @dataclass(frozen=True)
@@ -182,3 +184,23 @@ async def page(browser: Any) -> AsyncIterator[Any]:
         yield await context.new_page()
     finally:
         await context.close()
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    """A started :class:`~gnews.dev.emulators.feeds.FeedServer` on 127.0.0.1: agencies' sites
+    (feeds, images) on loopback (see its docstring)."""
+    with FeedServer() as server:
+        yield server
+
+
+@pytest.fixture
+async def feed_client() -> AsyncIterator[httpx.AsyncClient]:
+    """A feed client with short timeouts (failure tests stay fast) that may reach loopback."""
+    client = make_feed_client(
+        connect_timeout=0.5, read_timeout=0.5, max_redirects=3, allow_private_networks=True
+    )
+    try:
+        yield client
+    finally:
+        await client.aclose()

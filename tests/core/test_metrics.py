@@ -8,7 +8,6 @@ on the difference between two scrapes."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
@@ -20,7 +19,6 @@ from pydantic import SecretStr
 from gnews.config import Settings
 from gnews.core.clock import utcnow
 from gnews.core.metrics import job_kind, metrics_access_allowed, serve_worker_metrics
-from gnews.dev.emulators.feeds import FeedServer
 from gnews.dev.emulators.suite import PushEmulators
 from gnews.jobs import FEEDS_QUEUE, PING, PUSH_QUEUE, enqueue
 from gnews.notifications.models import NotificationStatus
@@ -62,12 +60,6 @@ async def scrape(client: httpx.AsyncClient) -> dict:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/plain; version=")
     return samples(response.text)
-
-
-@pytest.fixture
-def feed_server() -> Iterator[FeedServer]:
-    with FeedServer() as server:
-        yield server
 
 
 @pytest.mark.timeout(300)  # a fan-out and a poll through a real worker, on a shared machine

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 
-import pytest
 from arq.connections import ArqRedis
 
 from appcenter.models import AppListing
@@ -37,23 +36,6 @@ from workers.jobs.media import cache_item_images, cache_listing_images, cache_me
 PNG = image_bytes("PNG")
 JPEG = image_bytes("JPEG", color="blue")
 WEBP = image_bytes("WEBP", color="green")
-
-
-@pytest.fixture
-def feed_server():
-    with FeedServer() as server:
-        yield server
-
-
-@pytest.fixture
-async def feed_client():
-    client = make_feed_client(
-        connect_timeout=0.5, read_timeout=0.5, max_redirects=3, allow_private_networks=True
-    )
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 def sha(data: bytes) -> str:
