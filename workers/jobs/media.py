@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import structlog
@@ -24,14 +24,17 @@ from redis.asyncio import Redis
 from appcenter.models import AppListing
 from appcenter.service import CACHE_NAMESPACE as APPS_CACHE_NAMESPACE
 from appcenter.service import image_urls_of
+from gnews.core.errors import NotFoundError
 from gnews.core.http_cache import invalidate
-from gnews.core.persistence import Each, object_id, update_one
+from gnews.core.persistence import Each, update_one
+from gnews.core.persistence.lookup import get_or_not_found
 from gnews.media.service import CachedImage, RefusedImage, html_image_urls, store_image
 from gnews.news.models import ItemStatus, NewsItem
 from gnews.news.service import CACHE_NAMESPACE as NEWS_CACHE_NAMESPACE
 from workers.feeds.fetch import FetchError, fetch_feed
 
 log = structlog.get_logger(__name__)
+D = TypeVar("D", bound=Document)
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 IMAGE_TOTAL_TIMEOUT = 30.0  # seconds for one image, whatever the server trickles
@@ -102,16 +105,24 @@ async def _link(
     return linked
 
 
+async def _still_there(model: type[D], outcome: MediaOutcome) -> D | None:
+    """The item or listing the job is for, or None (``outcome`` says "gone") when it was
+    deleted meanwhile or its id is malformed."""
+    try:
+        return await get_or_not_found(model, outcome.owner_id, "gone")
+    except NotFoundError:
+        outcome.status = "gone"
+        return None
+
+
 async def cache_item_images(
     item_id: str, client: httpx.AsyncClient, *, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> tuple[MediaOutcome, bool]:
     """Cache a news item's images; returns the outcome and whether a published item's pairs
     were written (then the public pages' cache is stale)."""
     outcome = MediaOutcome("news", item_id, "ok")
-    oid = object_id(item_id)
-    item = await NewsItem.get(oid) if oid is not None else None
+    item = await _still_there(NewsItem, outcome)
     if item is None:
-        outcome.status = "gone"
         return outcome, False
     pairs = await cache_images(
         client, item_image_urls(item), max_bytes, outcome, item.cached_images
@@ -126,10 +137,8 @@ async def cache_listing_images(
 ) -> tuple[MediaOutcome, bool]:
     """Cache a GAC listing's icon and screenshots; as :func:`cache_item_images`."""
     outcome = MediaOutcome("app", listing_id, "ok")
-    oid = object_id(listing_id)
-    listing = await AppListing.get(oid) if oid is not None else None
+    listing = await _still_there(AppListing, outcome)
     if listing is None:
-        outcome.status = "gone"
         return outcome, False
     urls = list(dict.fromkeys(image_urls_of(listing)))
     pairs = await cache_images(client, urls, max_bytes, outcome, listing.cached_images)
